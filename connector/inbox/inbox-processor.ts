@@ -1,0 +1,117 @@
+import type { Logger } from 'pino'
+import { isConnectionError, type Database, type Transaction } from '../db/database.ts'
+import type { InboxSource } from './inbox-writer.ts'
+
+// Drains the inbox, separately from intake. Rows are claimed with FOR UPDATE SKIP LOCKED so
+// several connector instances share the work without taking the same row; handlers are
+// idempotent, so a row processed twice after a crash changes nothing the second time.
+
+export type InboxHandler = (tx: Transaction, body: unknown, receivedAt: Date) => Promise<void>
+
+export interface InboxProcessorOptions {
+  db: Database
+  log: Logger
+  handlers: Partial<Record<InboxSource, InboxHandler>>
+  batchSize?: number
+  pollMs?: number
+  maxAttempts?: number
+  onProcessed?: (outcome: 'processed' | 'retry' | 'failed', source: string, lagMs: number) => void
+}
+
+interface Row {
+  id: number
+  source: InboxSource
+  body: Uint8Array
+  received_at: Date
+  attempts: number
+}
+
+export class InboxProcessor {
+  readonly #o: Required<Omit<InboxProcessorOptions, 'onProcessed'>> & Pick<InboxProcessorOptions, 'onProcessed'>
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #stopped = true
+  #again = false
+
+  constructor(options: InboxProcessorOptions) {
+    this.#o = { batchSize: 200, pollMs: 250, maxAttempts: 8, ...options }
+  }
+
+  start(): void {
+    this.#stopped = false
+    this.nudge()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    await this.#running
+  }
+
+  /** Asks for a drain now (after intake wrote rows) instead of at the next poll. */
+  nudge(): void {
+    if (this.#stopped) return
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    clearTimeout(this.#timer)
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined
+      if (!this.#stopped) this.#timer = setTimeout(() => this.nudge(), this.#again ? 0 : this.#o.pollMs)
+      this.#again = false
+    })
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while (!this.#stopped && (await this.drainOnce()) > 0) { /* keep draining while there is work */ }
+    } catch (error) {
+      if (isConnectionError(error)) this.#o.log.warn('inbox processing paused: database unreachable')
+      else this.#o.log.error({ err: error }, 'inbox processing failed')
+    }
+  }
+
+  /** Processes one batch; returns how many rows it claimed. */
+  async drainOnce(): Promise<number> {
+    return this.#o.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `SELECT id, source, body, received_at, attempts FROM inbox
+         WHERE state = 'pending' AND next_attempt_at <= now()
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.#o.batchSize],
+      )
+      const done: number[] = []
+      for (const row of rows) {
+        const handler = this.#o.handlers[row.source]
+        await tx.query('SAVEPOINT inbox_row')
+        try {
+          if (!handler) throw new Error(`no handler for inbox source ${row.source}`)
+          await handler(tx, JSON.parse(Buffer.from(row.body).toString('utf8')), row.received_at)
+          await tx.query('RELEASE SAVEPOINT inbox_row')
+          done.push(row.id)
+          this.#o.onProcessed?.('processed', row.source, Date.now() - row.received_at.getTime())
+        } catch (error) {
+          if (isConnectionError(error)) throw error
+          await tx.query('ROLLBACK TO SAVEPOINT inbox_row')
+          await this.#fail(tx, row, error)
+        }
+      }
+      if (done.length) await tx.query(`UPDATE inbox SET state = 'processed', processed_at = now() WHERE id = ANY($1::bigint[])`, [done])
+      return rows.length
+    })
+  }
+
+  async #fail(tx: Transaction, row: Row, error: unknown): Promise<void> {
+    const attempts = row.attempts + 1
+    const final = attempts >= this.#o.maxAttempts
+    // Exponential backoff: 1 s, 2 s, 4 s … so a handler bug does not spin, yet a transient fault clears quickly.
+    await tx.query(
+      `UPDATE inbox SET attempts = $2, last_error = $3, state = $4, next_attempt_at = now() + make_interval(secs => $5)
+       WHERE id = $1`,
+      [row.id, attempts, String((error as Error)?.message ?? error).slice(0, 1000), final ? 'failed' : 'pending', 2 ** (attempts - 1)],
+    )
+    this.#o.log.warn({ inboxId: row.id, attempts, err: error }, final ? 'inbox row failed for good' : 'inbox row failed; will retry')
+    this.#o.onProcessed?.(final ? 'failed' : 'retry', row.source, Date.now() - row.received_at.getTime())
+  }
+}

@@ -1,0 +1,70 @@
+import pino, { type LoggerOptions } from 'pino'
+
+// Secrets never reach a log line, and phone numbers show only their last four digits.
+
+const SECRET_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-hub-signature-256"]',
+  'req.headers["x-hubspot-signature"]',
+  'req.headers["x-hubspot-signature-v3"]',
+  'headers.authorization',
+  'headers.Authorization',
+]
+
+// Keys whose values are secrets wherever they appear in a logged object.
+const SECRET_KEY = /^(access_?token|refresh_?token|accessToken|refreshToken|token|client_?secret|clientSecret|app_?secret|appSecret|password|authorization|api_?key|apiKey|hapikey|code_verifier|codeVerifier|encryptionKey|adminToken)$/i
+// Keys whose values are phone numbers or WhatsApp ids.
+const PHONE_KEY = /^(phone|phones|mobilephone|to|from|wa_?id|waId|recipient|recipient_?id|recipientId|e164|msisdn|display_phone_number)$/i
+
+export function maskPhone(value: unknown): unknown {
+  if (typeof value !== 'string' && typeof value !== 'number') return value
+  const digits = String(value).replace(/\D/g, '')
+  if (digits.length < 5) return '***'
+  return `***${digits.slice(-4)}`
+}
+
+const MAX_DEPTH = 6
+
+export function scrub(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value
+  if (value instanceof Error) return value
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) out[key] = '[redacted]'
+    else if (PHONE_KEY.test(key)) out[key] = Array.isArray(v) ? v.map(maskPhone) : maskPhone(v)
+    else out[key] = scrub(v, depth + 1)
+  }
+  return out
+}
+
+/** Masks phone numbers and secrets in a URL's query string (consent look-ups carry ?phone=). */
+export function scrubUrl(url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const params = new URLSearchParams(url.slice(q + 1))
+  for (const [key, v] of [...params]) {
+    if (SECRET_KEY.test(key) || /^hub\.verify_token$|^code$|^state$/.test(key)) params.set(key, '[redacted]')
+    else if (PHONE_KEY.test(key)) params.set(key, String(maskPhone(v)))
+  }
+  return `${url.slice(0, q)}?${params.toString()}`
+}
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: { paths: SECRET_PATHS, censor: '[redacted]' },
+    formatters: {
+      log: (object) => scrub(object) as Record<string, unknown>,
+    },
+    serializers: {
+      req: (req: { method: string; url: string; id?: string }) => ({ method: req.method, url: scrubUrl(req.url), reqId: req.id }),
+      err: pino.stdSerializers.err,
+    },
+  }
+}
+
+export function createLogger(level: string) {
+  return pino(loggerOptions(level))
+}

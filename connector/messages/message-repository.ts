@@ -1,0 +1,169 @@
+import type { Queryable } from '../db/database.ts'
+import type { StatusEvent } from '../whatsapp/webhook-payload.ts'
+import { statusRank, type MessageStatus } from './status-order.ts'
+
+// Messages and their status history. Webhook statuses are stored once per (wamid, status); the
+// message's current status is raised, never lowered, as they arrive.
+
+export interface NewMessage {
+  idempotencyKey: string
+  numberId: string
+  recipient: string
+  kind: 'template' | 'text'
+  templateName?: string
+  templateLanguage?: string
+  content: Record<string, unknown>
+  purpose?: 'send' | 'consent_reply'
+}
+
+export interface MessageError {
+  /** Graph's error code; null when the connector itself stopped the message (e.g. opted out). */
+  code: number | null
+  title: string | null
+  details: string | null
+}
+
+export interface MessageView {
+  id: string
+  wamid: string | null
+  status: MessageStatus
+  recipient: string
+  numberId: string
+  kind: string
+  templateName: string | null
+  templateLanguage: string | null
+  createdAt: string
+  history: Array<{ status: string; at: string }>
+  error?: MessageError
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
+/** Inserts the message unless its idempotency key exists; returns the id either way. */
+export async function enqueueMessage(db: Queryable, m: NewMessage): Promise<{ id: string; created: boolean }> {
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO messages (idempotency_key, number_id, recipient, kind, template_name, template_language, content, purpose)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+    [m.idempotencyKey, m.numberId, m.recipient, m.kind, m.templateName ?? null, m.templateLanguage ?? null, JSON.stringify(m.content), m.purpose ?? 'send'],
+  )
+  if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true }
+  const existing = await db.query<{ id: string }>('SELECT id FROM messages WHERE idempotency_key = $1', [m.idempotencyKey])
+  return { id: existing.rows[0]!.id, created: false }
+}
+
+function errorOf(e: StatusEvent): { code: number | null; title: string | null; details: string | null } {
+  const first = e.errors?.[0]
+  return { code: first?.code ?? null, title: first?.title ?? first?.message ?? null, details: first?.error_data?.details ?? null }
+}
+
+/**
+ * Stores one webhook status. Returns 'duplicate' when Meta repeated it, 'applied' when it reached
+ * a known message, 'pending' when the message is not known yet (applied later by markAccepted).
+ */
+export async function recordWebhookStatus(db: Queryable, e: StatusEvent): Promise<'duplicate' | 'applied' | 'pending'> {
+  const err = errorOf(e)
+  const inserted = await db.query(
+    `INSERT INTO message_statuses (wamid, status, occurred_at, recipient_id, callback_data, errors, pricing)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (wamid, status) DO NOTHING RETURNING id`,
+    [e.wamid, e.status, e.occurredAt, e.recipientId ?? null, e.callbackData ?? null, e.errors ? JSON.stringify(e.errors) : null, e.pricing === undefined ? null : JSON.stringify(e.pricing)],
+  )
+  if (inserted.rowCount === 0) return 'duplicate'
+  let target = await db.query<{ id: string }>('SELECT id FROM messages WHERE wamid = $1', [e.wamid])
+  if (!target.rows[0] && e.callbackData && isUuid(e.callbackData)) {
+    // The send reached Meta but its wamid was never committed here (crash between the Graph call
+    // and the commit): the echoed callback data names our message, so adopt the wamid.
+    target = await db.query<{ id: string }>(
+      `UPDATE messages SET wamid = $2, accepted_at = COALESCE(accepted_at, now()), updated_at = now()
+       WHERE id = $1 AND wamid IS NULL RETURNING id`,
+      [e.callbackData, e.wamid],
+    )
+  }
+  const id = target.rows[0]?.id
+  if (!id) return 'pending'
+  await raiseStatus(db, id, e.status as MessageStatus, e.status === 'failed' ? err : undefined)
+  return 'applied'
+}
+
+export async function raiseStatus(db: Queryable, id: string, status: MessageStatus, error?: { code: number | null; title: string | null; details: string | null }): Promise<void> {
+  await db.query(
+    `UPDATE messages SET status = $2, status_rank = $3, updated_at = now(),
+       error_code = COALESCE($4, error_code), error_title = COALESCE($5, error_title), error_details = COALESCE($6, error_details)
+     WHERE id = $1 AND status_rank < $3`,
+    [id, status, statusRank(status), error?.code ?? null, error?.title ?? null, error?.details ?? null],
+  )
+}
+
+/** Records Graph's acceptance and applies statuses that arrived before the wamid was known. */
+export async function markAccepted(db: Queryable, id: string, wamid: string): Promise<void> {
+  await db.query(
+    `UPDATE messages SET wamid = $2, accepted_at = now(), updated_at = now() WHERE id = $1`,
+    [id, wamid],
+  )
+  await raiseStatus(db, id, 'accepted')
+  const early = await db.query<{ status: string; errors: StatusEvent['errors'] | null }>(
+    'SELECT status, errors FROM message_statuses WHERE wamid = $1',
+    [wamid],
+  )
+  for (const s of early.rows) {
+    const first = s.errors?.[0]
+    await raiseStatus(db, id, s.status as MessageStatus, first ? { code: first.code, title: first.title ?? null, details: first.error_data?.details ?? null } : undefined)
+  }
+}
+
+interface MessageRow {
+  id: string
+  wamid: string | null
+  status: MessageStatus
+  recipient: string
+  number_id: string
+  kind: string
+  template_name: string | null
+  template_language: string | null
+  created_at: Date
+  sending_at: Date | null
+  accepted_at: Date | null
+  error_code: number | null
+  error_title: string | null
+  error_details: string | null
+}
+
+export async function findMessage(db: Queryable, idOrWamid: string): Promise<MessageView | undefined> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT id, wamid, status, recipient, number_id, kind, template_name, template_language, created_at, sending_at, accepted_at,
+            error_code, error_title, error_details
+     FROM messages WHERE ${isUuid(idOrWamid) ? 'id = $1::uuid' : 'wamid = $1'}`,
+    [idOrWamid],
+  )
+  const m = rows[0]
+  if (!m) return undefined
+  const history: Array<{ status: string; at: string }> = [{ status: 'queued', at: m.created_at.toISOString() }]
+  if (m.accepted_at) history.push({ status: 'accepted', at: m.accepted_at.toISOString() })
+  if (m.wamid) {
+    const statuses = await db.query<{ status: string; occurred_at: Date }>(
+      'SELECT status, occurred_at FROM message_statuses WHERE wamid = $1 ORDER BY occurred_at, id',
+      [m.wamid],
+    )
+    for (const s of statuses.rows) history.push({ status: s.status, at: s.occurred_at.toISOString() })
+  }
+  if ((m.status === 'skipped' || m.status === 'unknown' || (m.status === 'failed' && !m.wamid)) && !history.some((h) => h.status === m.status)) {
+    history.push({ status: m.status, at: (m.sending_at ?? m.created_at).toISOString() })
+  }
+  const view: MessageView = {
+    id: m.id,
+    wamid: m.wamid,
+    status: m.status,
+    recipient: m.recipient,
+    numberId: m.number_id,
+    kind: m.kind,
+    templateName: m.template_name,
+    templateLanguage: m.template_language,
+    createdAt: m.created_at.toISOString(),
+    history,
+  }
+  if (m.error_code !== null || m.error_title !== null) view.error = { code: m.error_code, title: m.error_title, details: m.error_details }
+  return view
+}

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { consentHistory, currentState, recordConsentEvent } from '../../consent/consent-ledger.ts'
+import { AppError } from '../../errors.ts'
+import { InvalidPhoneError, requireE164 } from '../../phones/phone-number.ts'
+import type { RouteOptions } from '../../services.ts'
+
+const Event = Type.Object({
+  state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
+  source: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  occurredAt: Type.String(),
+  recordedAt: Type.String(),
+  installationId: Type.Union([Type.String(), Type.Null()]),
+})
+
+const ConsentRecord = Type.Object({
+  phone: Type.String(),
+  state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out'), Type.Literal('unknown')]),
+  events: Type.Array(Event),
+  writebacks: Type.Array(Type.Unknown()),
+})
+
+const ManualChange = Type.Object({
+  phone: Type.String({ description: 'E.164, e.g. +4915123456789' }),
+  state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
+  evidence: Type.Object({
+    note: Type.String({ minLength: 3, maxLength: 2000, description: 'How and when the person gave or withdrew consent' }),
+    collectedBy: Type.Optional(Type.String({ maxLength: 200 })),
+    reference: Type.Optional(Type.String({ maxLength: 500 })),
+  }, { additionalProperties: false }),
+  occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
+  installationId: Type.Optional(Type.String({ format: 'uuid' })),
+}, { additionalProperties: false })
+
+function phoneOr400(input: string): string {
+  try {
+    return requireE164(input)
+  } catch (error) {
+    if (error instanceof InvalidPhoneError) throw new AppError(400, 'INVALID_PHONE', `${error.message}; expected E.164 such as +4915123456789`)
+    throw error
+  }
+}
+
+export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+  app.get('/consent', {
+    schema: {
+      tags: ['consent'],
+      summary: 'Current consent of a phone number and its full audit trail',
+      querystring: Type.Object({ phone: Type.String(), installationId: Type.Optional(Type.String({ format: 'uuid' })) }),
+      response: { 200: ConsentRecord },
+    },
+  }, async (request) => {
+    const q = request.query as { phone: string; installationId?: string }
+    const phone = phoneOr400(q.phone)
+    const events = await consentHistory(services.db, phone, q.installationId)
+    return { phone, state: currentState(events), events, writebacks: [] }
+  })
+
+  app.post('/consent', {
+    schema: {
+      tags: ['consent'],
+      summary: 'Record a manual consent change with its evidence',
+      body: ManualChange,
+      response: { 201: ConsentRecord },
+    },
+  }, async (request, reply) => {
+    const body = request.body as typeof ManualChange.static
+    const phone = phoneOr400(body.phone)
+    const occurredAt = body.occurredAt ? new Date(body.occurredAt) : new Date()
+    if (occurredAt.getTime() > Date.now() + 5 * 60_000) throw new AppError(400, 'OCCURRED_IN_FUTURE', 'occurredAt lies in the future')
+    await recordConsentEvent(services.db, {
+      phone,
+      installationId: body.installationId ?? null,
+      state: body.state,
+      source: 'manual',
+      evidence: body.evidence,
+      occurredAt,
+    })
+    const events = await consentHistory(services.db, phone, body.installationId)
+    return reply.code(201).send({ phone, state: currentState(events), events, writebacks: [] })
+  })
+}

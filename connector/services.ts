@@ -1,0 +1,26 @@
+import type { Logger } from 'pino'
+import type { Config } from './config.ts'
+import type { Database } from './db/database.ts'
+import type { Dispatcher } from './dispatch/dispatcher.ts'
+import type { InboxProcessor } from './inbox/inbox-processor.ts'
+import type { InboxWriter } from './inbox/inbox-writer.ts'
+import type { Metrics } from './plugins/metrics.ts'
+import type { SecretBox } from './security/secret-box.ts'
+import type { WhatsAppClient } from './whatsapp/graph-client.ts'
+
+/** What routes are given: the domain's collaborators, built once by buildApp. */
+export interface Services {
+  config: Config
+  db: Database
+  log: Logger
+  secrets: SecretBox
+  graph: WhatsAppClient
+  metrics: Metrics
+  inboxWriter: InboxWriter
+  inboxProcessor: InboxProcessor
+  dispatcher: Dispatcher
+}
+
+export interface RouteOptions {
+  services: Services
+}
