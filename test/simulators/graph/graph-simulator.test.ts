@@ -221,12 +221,15 @@ describe('POST /messages', () => {
 describe('limits and faults', () => {
   it('caps throughput per number with 130429', async () => {
     sim.addNumber({ phoneNumberId: PNID, wabaId: WABA, accessToken: TOKEN, displayPhoneNumber: '+1 555-078-3881', messagesPerSecond: 5 })
+    const started = performance.now()
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => send(templateSend(`49151000000${String(i).padStart(2, '0')}`))))
+    const elapsedMs = performance.now() - started
     const accepted = results.filter((r) => r.status === 200)
     const rejected = results.filter((r) => r.status !== 200)
-    // Capacity 5 plus at most one token refilled while the burst was in flight.
+    // Capacity 5 plus one token per 200 ms the burst was in flight (a loaded machine spreads it out).
     expect(accepted.length).toBeGreaterThanOrEqual(5)
-    expect(accepted.length).toBeLessThanOrEqual(6)
+    expect(accepted.length).toBeLessThanOrEqual(5 + Math.floor(elapsedMs / 200))
+    expect(rejected.length).toBeGreaterThan(0)
     for (const r of rejected) expect(r.body.error).toMatchObject({ code: 130429, message: '(#130429) Rate limit hit' })
     expect(sim.stats().sendsAccepted).toBe(accepted.length)
     expect(sim.stats().rejectedByCode['130429']).toBe(rejected.length)

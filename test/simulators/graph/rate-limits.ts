@@ -60,7 +60,7 @@ export class SendRateLimits {
     return bucket.take(now)
   }
 
-  /** Also used when a number's mps changes so the next send builds a bucket with the new cap. */
+  /** Drops a number's bucket (its mps changed), so the next send builds one with the new cap. */
   forgetNumber(phoneNumberId: string): void {
     this.numbers.delete(phoneNumberId)
   }

@@ -14,7 +14,7 @@ export interface DeliveryOptions {
 }
 
 export function sign(appSecret: string, raw: Buffer): string {
-  return 'sha256=' + createHmac('sha256', appSecret).update(raw.toString('latin1')).digest('hex')
+  return 'sha256=' + createHmac('sha256', appSecret).update(raw).digest('hex')
 }
 
 /** JSON with non-ASCII escaped as \uXXXX, as Meta sends it: catches receivers that verify re-serialised JSON. */

@@ -66,7 +66,7 @@ export interface Portal {
   /** GDPR features on: v4 subscription writes need a legal basis. */
   gdpr: boolean
   contacts: Map<number, Contact>
-  /** Ascending contact ids; rebuilt lazily after inserts. */
+  /** Ascending contact ids (paging and search scan in this order). */
   contactIds: number[]
   nextContactId: number
   lists: Map<string, CrmList>
