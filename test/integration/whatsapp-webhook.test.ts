@@ -208,12 +208,12 @@ describe('consent API', () => {
   })
 
   test('a manual change is recorded with its evidence; invalid bodies write nothing', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/consent', headers: adminHeaders, payload: { phone: '+447911654321', state: 'maybe', evidence: { note: 'x' } } })
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/consent', headers: adminHeaders, payload: { phone: '+447400123456', state: 'maybe', evidence: { note: 'x' } } })
     expect(bad.statusCode).toBe(400)
-    expect((await consent('+447911654321')).events).toHaveLength(0)
-    const res = await app.inject({ method: 'POST', url: '/api/v1/consent', headers: adminHeaders, payload: { phone: '+447911654321', state: 'opted_in', evidence: { note: 'Signed the paper form at the Leeds store' } } })
+    expect((await consent('+447400123456')).events).toHaveLength(0)
+    const res = await app.inject({ method: 'POST', url: '/api/v1/consent', headers: adminHeaders, payload: { phone: '+447400123456', state: 'opted_in', evidence: { note: 'Signed the paper form at the Leeds store' } } })
     expect(res.statusCode).toBe(201)
-    expect(res.json()).toMatchObject({ phone: '+447911654321', state: 'opted_in', events: [{ source: 'manual', evidence: { note: 'Signed the paper form at the Leeds store' } }] })
+    expect(res.json()).toMatchObject({ phone: '+447400123456', state: 'opted_in', events: [{ source: 'manual', evidence: { note: 'Signed the paper form at the Leeds store' } }] })
   })
 
   test('consent events cannot be edited or deleted', async () => {
