@@ -119,7 +119,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const name = error.path.replace(/^\//, '')
     problems.push(`${name}: ${error.message}${name ? ` (got ${JSON.stringify(picked[name])})` : ''}`)
   }
-  if (problems.length) throw new ConfigError(problems)
+  // No early throw: the cross-field checks below run too, so one ConfigError lists every problem.
+  // They only read string values and the final throw comes before any value is used.
   const env = picked as Env
 
   const nodeEnv = env.NODE_ENV ?? 'development'

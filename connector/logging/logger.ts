@@ -26,14 +26,29 @@ export function maskPhone(value: unknown): unknown {
 
 const MAX_DEPTH = 6
 
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** A value under a phone key: numbers masked, objects still scrubbed (maskPhone leaves them as they are). */
+function scrubPhone(value: unknown, depth: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => scrubPhone(v, depth + 1))
+  if (value !== null && typeof value === 'object') return scrub(value, depth)
+  return maskPhone(value)
+}
+
 export function scrub(value: unknown, depth = 0): unknown {
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value
-  if (value instanceof Error) return value
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1))
+  // Only plain objects are copied. Class instances (Error, Date, Buffer, Fastify's request and
+  // reply, whose url/method/statusCode are prototype getters) pass through to their serializers
+  // or toJSON: pino runs formatters.log before serializers, so a copy would lose those getters.
+  if (!isPlainObject(value)) return value
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value)) {
     if (SECRET_KEY.test(key)) out[key] = '[redacted]'
-    else if (PHONE_KEY.test(key)) out[key] = Array.isArray(v) ? v.map(maskPhone) : maskPhone(v)
+    else if (PHONE_KEY.test(key)) out[key] = scrubPhone(v, depth + 1)
     else out[key] = scrub(v, depth + 1)
   }
   return out
@@ -59,7 +74,7 @@ export function loggerOptions(level: string): LoggerOptions {
       log: (object) => scrub(object) as Record<string, unknown>,
     },
     serializers: {
-      req: (req: { method: string; url: string; id?: string }) => ({ method: req.method, url: scrubUrl(req.url), reqId: req.id }),
+      req: (req: { method: string; url?: string; id?: string }) => ({ method: req.method, url: typeof req.url === 'string' ? scrubUrl(req.url) : req.url, reqId: req.id }),
       err: pino.stdSerializers.err,
     },
   }

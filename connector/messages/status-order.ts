@@ -21,7 +21,8 @@ const RANK: Record<MessageStatus, number> = {
 export const WEBHOOK_STATUSES = new Set(['sent', 'delivered', 'read', 'failed'])
 
 export function statusRank(status: string): number {
-  return RANK[status as MessageStatus] ?? -1
+  // Own keys only: 'toString', 'constructor', '__proto__' must not resolve to Object.prototype members.
+  return Object.hasOwn(RANK, status) ? RANK[status as MessageStatus] : -1
 }
 
 /** The status a message ends at after seeing all of `statuses`, in any order. */

@@ -50,7 +50,8 @@ export class SecretBox {
     const key = this.#keys.get(keyId)
     if (!key) throw new SecretBoxError('UNKNOWN_KEY', `Secret sealed with key ${keyId}, which is not configured (add it to ENCRYPTION_PREVIOUS_KEYS)`)
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64url'))
+      // authTagLength pins the tag to 16 bytes: without it GCM accepts a truncated tag (4..15 bytes).
+      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64url'), { authTagLength: 16 })
       decipher.setAuthTag(Buffer.from(tag, 'base64url'))
       return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8')
     } catch {
