@@ -5,8 +5,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Integration tests share one PostgreSQL database when DATABASE_URL is set; files run one at a time there.
-    fileParallelism: !process.env.DATABASE_URL,
     pool: 'forks',
   },
 })

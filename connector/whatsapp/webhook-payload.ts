@@ -68,7 +68,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
 /** Unix seconds as string or number → Date; a missing or absurd value falls back to `fallback`. */
 function time(v: unknown, fallback: Date): Date {
   const n = Number(v)
-  return Number.isFinite(n) && n > 0 ? new Date(n * 1000) : fallback
+  const date = new Date(n * 1000)
+  // Beyond Date's range (±8.64e15 ms) the result is an Invalid Date, which the database refuses.
+  return Number.isFinite(n) && n > 0 && !Number.isNaN(date.getTime()) ? date : fallback
 }
 
 export function parseWebhookEvents(body: unknown, receivedAt: Date): WebhookEvent[] {

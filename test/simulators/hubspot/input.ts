@@ -52,3 +52,9 @@ export function query(request: { query: unknown }): Record<string, string | stri
 export function firstQueryValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
+
+/** `?properties=a,b` and `?properties=a&properties=b` are both accepted. */
+export function listParam(value: string | string[] | undefined): string[] | null {
+  if (value === undefined) return null
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).filter((v) => v.length > 0)
+}

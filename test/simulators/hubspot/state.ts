@@ -120,6 +120,7 @@ export function addPortal(state: SimState, input: PortalInput): Portal {
     contacts: new Map(),
     contactIds: [],
     nextContactId: 1001,
+    generation: 0,
     lists: new Map(),
     nextListId: 1,
     properties: new Map(defaultContactProperties(now).map((p) => [p.name, p])),
@@ -127,7 +128,9 @@ export function addPortal(state: SimState, input: PortalInput): Portal {
     communications: new Map(),
     nextCommunicationId: 50000000001,
     appEvents: [],
+    appEventKeys: new Set(),
     timelineEvents: [],
+    timelineEventKeys: new Set(),
     subscriptionDefinitions: subscriptionDefinitions(input.channels ?? ['EMAIL', 'WHATSAPP'], now),
     subscriptionStatuses: new Map(),
   }

@@ -51,7 +51,7 @@ export interface AppEventType {
 export interface TimelineTemplate {
   id: string
   body: Record<string, unknown>
-  tokens: { name: string; type: string; options?: { value: string }[]; objectPropertyName?: string }[]
+  tokens: { name: string; label: string; type: string; options?: { value: string }[]; objectPropertyName?: string }[]
   createdAt: number
   updatedAt: number
 }
@@ -69,6 +69,8 @@ export interface Portal {
   /** Ascending contact ids (paging and search scan in this order). */
   contactIds: number[]
   nextContactId: number
+  /** Counts seed()/mutate() calls so each default-seeded call differs yet stays reproducible. */
+  generation: number
   lists: Map<string, CrmList>
   nextListId: number
   properties: Map<string, PropertyDefinition>
@@ -76,7 +78,11 @@ export interface Portal {
   communications: Map<string, Communication>
   nextCommunicationId: number
   appEvents: AppEventOccurrence[]
+  /** `${appId}:${eventTypeName}:${id}` of stored occurrences, for O(1) duplicate checks. */
+  appEventKeys: Set<string>
   timelineEvents: TimelineEventRecord[]
+  /** `${eventTemplateId}:${id}` of stored legacy timeline events. */
+  timelineEventKeys: Set<string>
   subscriptionDefinitions: SubscriptionDefinition[]
   subscriptionStatuses: Map<string, SubscriptionStatus>
 }
