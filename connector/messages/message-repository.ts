@@ -66,13 +66,17 @@ function errorOf(e: StatusEvent): { code: number | null; title: string | null; d
  */
 export async function recordWebhookStatus(db: Queryable, e: StatusEvent): Promise<'duplicate' | 'applied' | 'pending'> {
   const err = errorOf(e)
-  const inserted = await db.query(
-    `INSERT INTO message_statuses (wamid, status, occurred_at, recipient_id, callback_data, errors, pricing)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (wamid, status) DO NOTHING RETURNING id`,
+  // One round trip for the common case: store the status and find its message together.
+  const { rows } = await db.query<{ inserted: boolean; message_id: string | null }>(
+    `WITH ins AS (
+       INSERT INTO message_statuses (wamid, status, occurred_at, recipient_id, callback_data, errors, pricing)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (wamid, status) DO NOTHING RETURNING 1
+     )
+     SELECT EXISTS (SELECT 1 FROM ins) AS inserted, (SELECT id FROM messages WHERE wamid = $1) AS message_id`,
     [e.wamid, e.status, e.occurredAt, e.recipientId ?? null, e.callbackData ?? null, e.errors ? JSON.stringify(e.errors) : null, e.pricing === undefined ? null : JSON.stringify(e.pricing)],
   )
-  if (inserted.rowCount === 0) return 'duplicate'
-  let target = await db.query<{ id: string }>('SELECT id FROM messages WHERE wamid = $1', [e.wamid])
+  if (!rows[0]!.inserted) return 'duplicate'
+  let target: { rows: Array<{ id: string }> } = { rows: rows[0]!.message_id ? [{ id: rows[0]!.message_id }] : [] }
   if (!target.rows[0] && e.callbackData && isUuid(e.callbackData)) {
     // The send reached Meta but its wamid was never committed here (crash between the Graph call
     // and the commit): the echoed callback data names our message, so adopt the wamid.

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../../connector/db/database.ts'
 import { withSearchPath } from '../helpers/test-database.ts'
 import { testConfig, TEST_APP_SECRET } from '../helpers/test-config.ts'
 import { signWebhookBody } from '../../connector/whatsapp/signature.ts'
+import { runOpenLoop, type OpenLoopResult } from './open-loop-load.ts'
 
 // `npm run bench:webhooks`: loopback load of signed status webhooks against the connector, each
 // acknowledged only after its body is committed, first on the local PostgreSQL, then on PGlite;
@@ -29,7 +30,7 @@ function statusBodies(n: number): autocannon.Request[] {
       entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
         messaging_product: 'whatsapp',
         metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-        statuses: [{ id: `wamid.bench${i}`, status: ['sent', 'delivered', 'read'][i % 3], timestamp: String(1764086460 + i), recipient_id: `49151${String(i).padStart(8, '0')}`,
+        statuses: [{ id: `wamid.bench${Math.floor(i / 3)}`, status: ['sent', 'delivered', 'read'][i % 3], timestamp: String(1764086460 + i), recipient_id: `49151${String(Math.floor(i / 3)).padStart(8, '0')}`,
           pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' } }],
       } }] }],
     })
@@ -40,9 +41,19 @@ function statusBodies(n: number): autocannon.Request[] {
 
 interface Run { rps: number; p99: number; p50: number; non2xx: number; errors: number; total2xx: number }
 
-async function load(url: string, requests: autocannon.Request[], overallRate?: number, amount?: number): Promise<Run> {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, requests, workers: 1, ...(overallRate ? { overallRate } : {}), ...(amount ? { amount } : {}) })
+/** Closed loop at full speed (autocannon); its fixed-rate mode is unreliable with many distinct bodies. */
+async function load(url: string, requests: autocannon.Request[], amount?: number): Promise<Run> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, requests, workers: 1, ...(amount ? { amount } : {}) })
   return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, non2xx: r.non2xx, errors: r.errors + r.timeouts, total2xx: r['2xx'] }
+}
+
+function sustained(url: string, requests: autocannon.Request[]): Promise<OpenLoopResult> {
+  return runOpenLoop({
+    url,
+    rate: TARGET_RATE,
+    seconds: DURATION,
+    requests: requests.map((r) => ({ path: r.path!, body: r.body as string, headers: r.headers as Record<string, string> })),
+  })
 }
 
 async function bareBaseline(requests: autocannon.Request[]): Promise<Run> {
@@ -51,21 +62,36 @@ async function bareBaseline(requests: autocannon.Request[]): Promise<Run> {
   bare.post('/webhooks/whatsapp', async () => ({ status: 'stored' }))
   await bare.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(bare.server.address() as AddressInfo).port}`
-  await load(url, requests, undefined, 2000) // warm-up
+  await load(url, requests, 2000) // warm-up
   const run = await load(url, requests)
   await bare.close()
   return run
 }
 
+/** One message per wamid in the load, so processing does the real work: statuses raise messages. */
+async function seedMessages(db: Database, messages: number): Promise<void> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO whatsapp_numbers (phone_number_id, waba_id, display_phone_number, access_token_enc)
+     VALUES ('106540352242922', '102290129340398', '15550783881', 'unused') RETURNING id`,
+  )
+  await db.query(
+    `INSERT INTO messages (idempotency_key, number_id, recipient, kind, template_name, template_language, content, status, status_rank, wamid, accepted_at)
+     SELECT 'bench-' || i, $1, '49151' || lpad(i::text, 8, '0'), 'template', 'spring_sale', 'en_US', '{}', 'accepted', 2, 'wamid.bench' || i, now()
+     FROM generate_series(0, $2 - 1) AS i`,
+    [rows[0]!.id, messages],
+  )
+}
+
 async function connectorRun(label: string, db: Database, requests: autocannon.Request[], bare: Run) {
   const app = await buildApp(testConfig(), { db })
+  await seedMessages(db, Math.ceil(requests.length / 3))
   await app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  await load(url, requests, undefined, 2000) // warm-up
+  await load(url, requests, 2000) // warm-up
   await drained(db)
   const before = await count(db)
   // The sustained run comes first, with the inbox processor draining alongside as in production.
-  const fixed = await load(url, requests, TARGET_RATE)
+  const fixed = await sustained(url, requests)
   const backlog = await pending(db)
   const max = await load(url, requests)
   const stored = (await count(db)) - before
@@ -73,14 +99,15 @@ async function connectorRun(label: string, db: Database, requests: autocannon.Re
   const line = (name: string, value: string) => console.log(`${label.padEnd(10)} ${name.padEnd(44)} ${value}`)
   line('max throughput (events/s, 1 status per POST)', max.rps.toFixed(0))
   line('max throughput p50 / p99 latency (ms)', `${max.p50} / ${max.p99}`)
-  line(`at ${TARGET_RATE}/s: achieved events/s`, fixed.rps.toFixed(0))
-  line(`at ${TARGET_RATE}/s: p99 latency (ms)`, String(fixed.p99))
-  line('non-2xx + errors (both runs)', String(max.non2xx + max.errors + fixed.non2xx + fixed.errors))
-  line(`at ${TARGET_RATE}/s: inbox rows not yet processed at the end`, String(backlog))
+  line(`at ${TARGET_RATE}/s open loop: achieved events/s`, fixed.achievedRate.toFixed(0))
+  line(`at ${TARGET_RATE}/s open loop: p50 / p99 / max (ms)`, `${fixed.p50} / ${fixed.p99} / ${fixed.max}`)
+  line(`at ${TARGET_RATE}/s open loop: failed requests`, String(fixed.failed))
+  line('max throughput: non-2xx / socket errors+timeouts', `${max.non2xx} / ${max.errors}`)
+  line(`at ${TARGET_RATE}/s: inbox rows unprocessed at the end`, String(backlog))
   // Responses still in flight when a run ends are stored but not counted by autocannon.
-  line('acknowledged <= rows stored', `${max.total2xx + fixed.total2xx} <= ${stored}`)
+  line('acknowledged <= rows stored', `${max.total2xx + fixed.ok} <= ${stored}`)
   line('throughput vs bare Fastify 200 route', `${(max.rps / bare.rps).toFixed(3)} (bare ${bare.rps.toFixed(0)}/s)`)
-  line(`bar: >= ${TARGET_RATE}/s with p99 < 100 ms`, fixed.rps >= TARGET_RATE * 0.97 && fixed.p99 < 100 ? 'met' : 'NOT met')
+  line(`bar: >= ${TARGET_RATE}/s with p99 < 100 ms`, fixed.achievedRate >= TARGET_RATE * 0.97 && fixed.p99 < 100 && fixed.failed === 0 ? 'met' : 'NOT met')
 }
 
 async function drained(db: Database): Promise<void> {
@@ -97,7 +124,8 @@ async function count(db: Database): Promise<number> {
   return rows[0]!.n
 }
 
-const requests = statusBodies(2000)
+// Enough distinct bodies for the sustained run: every status is new work for the processor.
+const requests = statusBodies(TARGET_RATE * DURATION)
 console.log(`webhook intake benchmark: ${DURATION}s per run, ${CONNECTIONS} connections, autocannon in a worker thread, ${process.env.BENCH_SKIP_PG ? '' : 'PostgreSQL and '}PGlite`)
 const bare = await bareBaseline(requests)
 console.log(`${'bare'.padEnd(10)} ${'max throughput (requests/s)'.padEnd(44)} ${bare.rps.toFixed(0)}`)

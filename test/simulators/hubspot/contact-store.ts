@@ -25,6 +25,31 @@ export function readContactProperty(contact: Contact, name: string): string | nu
   }
 }
 
+/**
+ * A property value as search compares it: numbers for number/date types (computed dates straight
+ * from the record, skipping ISO round trips), lower-case text otherwise; null when unset.
+ */
+export function comparableProperty(contact: Contact, definition: PropertyDefinition): number | string | null {
+  switch (definition.name) {
+    case 'hs_object_id':
+      return contact.id
+    case 'createdate':
+      return contact.createdAt
+    case 'lastmodifieddate':
+    case 'hs_lastmodifieddate':
+      return contact.updatedAt
+  }
+  const value = contact.properties[definition.name]
+  if (value === undefined || value === '') return null
+  return comparableValue(definition, value)
+}
+
+export function comparableValue(definition: PropertyDefinition, value: string): number | string {
+  if (definition.type === 'number') return Number(value)
+  if (definition.type === 'datetime' || definition.type === 'date') return parseDateValue(value)
+  return value.toLowerCase()
+}
+
 /** SimplePublicObject with the requested (known) properties; unknown names are silently skipped, as HubSpot does. */
 export function serializeContact(portal: Portal, contact: Contact, requested: readonly string[], alwaysInclude = ALWAYS_RETURNED_PROPERTIES): Record<string, unknown> {
   const properties: Record<string, string | null> = {}

@@ -8,13 +8,13 @@ import { findAppByDeveloperKey } from './state.ts'
 import { checkAccessToken } from './tokens.ts'
 import type { AccessToken, App, Portal } from './types.ts'
 
-export interface OAuthCaller {
+interface OAuthCaller {
   token: AccessToken
   app: App
   portal: Portal
 }
 
-export interface DeveloperCaller {
+interface DeveloperCaller {
   app: App
 }
 

@@ -2,10 +2,10 @@
 // normalisation is exercised against the messy mix it meets in real portals.
 import type { Random } from './prng.ts'
 
-export const PHONE_COUNTRIES = ['US', 'GB', 'DE', 'BR', 'MX', 'AR', 'IN'] as const
+const PHONE_COUNTRIES = ['US', 'GB', 'DE', 'BR', 'MX', 'AR', 'IN'] as const
 export type PhoneCountry = (typeof PHONE_COUNTRIES)[number]
 
-export const PHONE_FORMATS = [
+const PHONE_FORMATS = [
   'e164', // +4915112345678
   'international', // +49 151 12345678
   'national', // 0151 12345678 (needs the contact's country to parse)
@@ -17,7 +17,7 @@ export const PHONE_FORMATS = [
 ] as const
 export type PhoneFormat = (typeof PHONE_FORMATS)[number]
 
-export interface GeneratedPhone {
+interface GeneratedPhone {
   /** What the CRM field holds; null when the format is `missing`. */
   value: string | null
   /** The E.164 number a correct normaliser should derive (mobile for legacy forms); null for invalid/missing. */
@@ -65,7 +65,7 @@ const COUNTRIES: Record<PhoneCountry, CountrySpec> = {
   GB: {
     callingCode: '44',
     countryName: 'United Kingdom',
-    mobile: (r) => r.pick(['7912', '7700', '7723', '7810', '7400', '7564', '7956', '7480']) + r.digits(6),
+    mobile: (r) => r.pick(['7912', '7701', '7723', '7810', '7400', '7564', '7956', '7480']) + r.digits(6),
     landline: (r) => `20${r.pick(['7', '3', '8'])}${r.digits(7)}`,
     group: (n) => (n.startsWith('7') ? chunks(n, [4, 6]) : chunks(n, [2, 4, 4])).join(' '),
     national: (n) => `0${(n.startsWith('7') ? chunks(n, [4, 6]) : chunks(n, [2, 4, 4])).join(' ')}`,
@@ -124,7 +124,7 @@ const COUNTRIES: Record<PhoneCountry, CountrySpec> = {
   IN: {
     callingCode: '91',
     countryName: 'India',
-    mobile: (r) => r.pick(['98', '99', '97', '94', '90', '70', '81', '93']) + r.digits(8),
+    mobile: (r) => r.pick(['98', '99', '97', '94', '90', '70', '96', '93']) + r.digits(8),
     landline: (r) => `11${r.int(2, 4)}${r.digits(7)}`,
     group: (n) => (n.startsWith('11') ? chunks(n, [2, 4, 4]) : chunks(n, [5, 5])).join(' '),
     national: (n) => `0${(n.startsWith('11') ? chunks(n, [2, 4, 4]) : chunks(n, [5, 5])).join(' ')}`,

@@ -79,9 +79,11 @@ function requireChannel(value: unknown): SubscriptionChannel {
   return value as SubscriptionChannel
 }
 
-/** Emails compare case-insensitively; phone subscribers are E.164 strings used as-is. */
+/** Emails compare case-insensitively; WhatsApp/SMS subscribers must be E.164 phone numbers. */
 function normalizeSubscriber(channel: SubscriptionChannel, value: string): string {
-  return channel === 'EMAIL' ? value.toLowerCase() : value
+  if (channel === 'EMAIL') return value.toLowerCase()
+  if (!/^\+[1-9]\d{6,14}$/.test(value)) throw validation(`${value} is not an E.164 phone number, required for channel ${channel}.`)
+  return value
 }
 
 function statusKey(channel: SubscriptionChannel, subscriptionId: string, subscriber: string): string {

@@ -126,7 +126,7 @@ function parseProperty(portal: Portal, raw: unknown): PropertyDefinition {
   }
 }
 
-export function serializeProperty(p: PropertyDefinition): Record<string, unknown> {
+function serializeProperty(p: PropertyDefinition): Record<string, unknown> {
   return {
     name: p.name,
     label: p.label,

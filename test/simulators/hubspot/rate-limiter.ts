@@ -2,7 +2,7 @@
 // search limit are both "at most N requests in any window of T ms".
 import type { WindowLimit } from './options.ts'
 
-export interface WindowDecision {
+interface WindowDecision {
   allowed: boolean
   /** Requests left in the window after this one (0 when refused). */
   remaining: number

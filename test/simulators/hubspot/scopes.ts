@@ -1,6 +1,6 @@
 // Scope names this simulator knows, and which of them each API family accepts (any-of).
 
-export const SCOPE = {
+const SCOPE = {
   oauth: 'oauth',
   contactsRead: 'crm.objects.contacts.read',
   contactsWrite: 'crm.objects.contacts.write',

@@ -1,19 +1,19 @@
 // CRM search semantics over a portal's contacts: filterGroups (OR of ANDs), sorts, free-text
 // query, offset paging with HubSpot's 100-per-page and 10,000-result limits.
 import { validation } from './api-error.ts'
-import { parseDateValue, readContactProperty } from './contact-store.ts'
+import { comparableProperty, comparableValue, readContactProperty } from './contact-store.ts'
 import { DEFAULT_RETURNED_PROPERTIES } from './default-properties.ts'
 import { isRecord, optionalStringArray, requireRecord, stringish } from './input.ts'
 import type { Contact, Portal } from './types.ts'
 
-export const SEARCH_MAX_LIMIT = 100
-export const SEARCH_RESULT_CAP = 10_000
+const SEARCH_MAX_LIMIT = 100
+const SEARCH_RESULT_CAP = 10_000
 const MAX_GROUPS = 5
 const MAX_FILTERS_PER_GROUP = 10
 const MAX_FILTERS_TOTAL = 25
 const QUERY_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'mobilephone', 'company']
 
-export interface SearchPage {
+interface SearchPage {
   total: number
   results: Contact[]
   properties: string[]
@@ -48,9 +48,8 @@ export function searchContacts(portal: Portal, rawBody: unknown): SearchPage {
 
 function filterContacts(portal: Portal, filter: Predicate | null, text: Predicate | null): Contact[] {
   const out: Contact[] = []
-  for (const id of portal.contactIds) {
-    const contact = portal.contacts.get(id)
-    if (contact && (!filter || filter(contact)) && (!text || text(contact))) out.push(contact)
+  for (const contact of portal.contactOrder) {
+    if ((!filter || filter(contact)) && (!text || text(contact))) out.push(contact)
   }
   return out
 }
@@ -78,8 +77,7 @@ function buildFilter(portal: Portal, raw: unknown): Predicate {
   const name = typeof filter.propertyName === 'string' ? filter.propertyName : ''
   const definition = portal.properties.get(name)
   if (!definition) throw validation(`There was a problem with the request: property "${name}" does not exist for object type CONTACT.`)
-  const numeric = definition.type === 'number' || definition.type === 'datetime' || definition.type === 'date'
-  const norm = (v: string): number | string => (numeric ? (definition.type === 'number' ? Number(v) : parseDateValue(v)) : v.toLowerCase())
+  const norm = (v: string): number | string => comparableValue(definition, v)
   const operator = String(filter.operator ?? 'EQ')
   const value = stringish(filter.value)
   const values = Array.isArray(filter.values) ? filter.values.map((v) => stringish(v) ?? '') : null
@@ -91,10 +89,7 @@ function buildFilter(portal: Portal, raw: unknown): Predicate {
     if (!values) throw validation(`Filter on ${name} with operator ${operator} needs values.`)
     return new Set(values.map(norm))
   }
-  const read = (c: Contact): number | string | null => {
-    const v = readContactProperty(c, name)
-    return v === null || v === '' ? null : norm(v)
-  }
+  const read = (c: Contact): number | string | null => comparableProperty(c, definition)
   switch (operator) {
     case 'EQ': {
       const target = needValue()
@@ -185,27 +180,25 @@ function sortContacts(portal: Portal, contacts: Contact[], rawSorts: unknown): v
     if (!isRecord(spec) || typeof spec.propertyName !== 'string') throw validation('Each sort needs a propertyName.')
     const definition = portal.properties.get(spec.propertyName)
     if (!definition) throw validation(`Cannot sort on unknown property "${spec.propertyName}".`)
-    const kind = definition.type === 'number' ? 'number' : definition.type === 'datetime' || definition.type === 'date' ? 'date' : 'text'
-    return { name: spec.propertyName, kind, sign: spec.direction === 'DESCENDING' ? -1 : 1 }
+    return { definition, sign: spec.direction === 'DESCENDING' ? -1 : 1 }
   })
-  if (sorts.length === 0) return
+  const first = sorts[0]
+  // Results are already in id order; skip the work for the common "sort by hs_object_id" paging.
+  if (!first || (sorts.length === 1 && first.definition.name === 'hs_object_id' && first.sign === 1)) return
   // Keys computed once: sorting 100k contacts must stay well under the search rate-limit interval.
   const keyed = contacts.map((c) => ({
     c,
-    keys: sorts.map((s) => {
-      const v = readContactProperty(c, s.name)
-      if (v === null || v === '') return null
-      return s.kind === 'number' ? Number(v) : s.kind === 'date' ? parseDateValue(v) : v.toLowerCase()
-    }),
+    keys: sorts.map((s) => comparableProperty(c, s.definition)),
   }))
+  const signs = sorts.map((s) => s.sign)
   keyed.sort((a, b) => {
-    for (const [i, s] of sorts.entries()) {
+    for (let i = 0; i < signs.length; i++) {
       const x = a.keys[i] ?? null
       const y = b.keys[i] ?? null
       if (x === y) continue
       if (x === null) return 1
       if (y === null) return -1
-      return (x < y ? -1 : 1) * s.sign
+      return (x < y ? -1 : 1) * (signs[i] ?? 1)
     }
     return a.c.id - b.c.id
   })

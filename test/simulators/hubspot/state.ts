@@ -7,6 +7,7 @@ import type {
   AccessToken,
   App,
   AuthorizationCode,
+  Contact,
   Portal,
   RefreshToken,
   SubscriptionChannel,
@@ -14,10 +15,10 @@ import type {
   WorkflowCallback,
 } from './types.ts'
 
-export const DEFAULT_APP_ID = 3102938
-export const DEFAULT_PORTAL_ID = 44312345
+const DEFAULT_APP_ID = 3102938
+const DEFAULT_PORTAL_ID = 44312345
 /** 2026-01-01T00:00:00Z: seeded dates are relative to this unless `referenceTime` is given. */
-export const DEFAULT_REFERENCE_TIME = Date.UTC(2026, 0, 1)
+const DEFAULT_REFERENCE_TIME = Date.UTC(2026, 0, 1)
 
 export interface PendingConsent {
   id: string
@@ -32,7 +33,7 @@ export interface PendingConsent {
   expiresAt: number
 }
 
-export interface SimConfig {
+interface SimConfig {
   accessTokenTtlMs: number
   authorizationCodeTtlMs: number
   rotateRefreshTokens: boolean
@@ -118,7 +119,7 @@ export function addPortal(state: SimState, input: PortalInput): Portal {
     userEmail: input.userEmail ?? `admin@sim-${portalId}.example.com`,
     gdpr: input.gdpr ?? false,
     contacts: new Map(),
-    contactIds: [],
+    contactOrder: [],
     nextContactId: 1001,
     generation: 0,
     lists: new Map(),
@@ -192,9 +193,10 @@ export function findAppByDeveloperKey(state: SimState, key: string | undefined):
   return undefined
 }
 
-/** Ascending ids, kept sorted on insert (ids only grow, so appends stay sorted). */
-export function addContactId(portal: Portal, id: number): void {
-  const last = portal.contactIds.at(-1)
-  portal.contactIds.push(id)
-  if (last !== undefined && last > id) portal.contactIds.sort((a, b) => a - b)
+/** Stores a contact; ids only grow, so appending keeps `contactOrder` sorted. */
+export function addContact(portal: Portal, contact: Contact): void {
+  const last = portal.contactOrder.at(-1)
+  portal.contacts.set(contact.id, contact)
+  portal.contactOrder.push(contact)
+  if (last !== undefined && last.id > contact.id) portal.contactOrder.sort((a, b) => a.id - b.id)
 }

@@ -34,7 +34,17 @@ export function issueRefreshToken(state: SimState, grant: Grant): RefreshToken {
   return token
 }
 
-export function tokenResponse(state: SimState, access: AccessToken, refresh: RefreshToken): Record<string, unknown> {
+/** HubSpot's token endpoint response (hub_id and scopes included since 2025-08). */
+export interface TokenResponse {
+  token_type: 'bearer'
+  access_token: string
+  refresh_token: string
+  expires_in: number
+  hub_id: number
+  scopes: string[]
+}
+
+export function tokenResponse(state: SimState, access: AccessToken, refresh: RefreshToken): TokenResponse {
   return {
     token_type: 'bearer',
     access_token: access.token,
@@ -45,7 +55,7 @@ export function tokenResponse(state: SimState, access: AccessToken, refresh: Ref
   }
 }
 
-export type AccessTokenStatus = { ok: true; token: AccessToken } | { ok: false; reason: 'unknown' | 'revoked' | 'expired'; token?: AccessToken }
+type AccessTokenStatus = { ok: true; token: AccessToken } | { ok: false; reason: 'unknown' | 'revoked' | 'expired'; token?: AccessToken }
 
 export function checkAccessToken(state: SimState, value: string, now = Date.now()): AccessTokenStatus {
   const token = state.accessTokens.get(value)

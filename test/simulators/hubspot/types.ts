@@ -66,8 +66,8 @@ export interface Portal {
   /** GDPR features on: v4 subscription writes need a legal basis. */
   gdpr: boolean
   contacts: Map<number, Contact>
-  /** Ascending contact ids (paging and search scan in this order). */
-  contactIds: number[]
+  /** Contacts by ascending id: search scans this array instead of the Map. */
+  contactOrder: Contact[]
   nextContactId: number
   /** Counts seed()/mutate() calls so each default-seeded call differs yet stays reproducible. */
   generation: number

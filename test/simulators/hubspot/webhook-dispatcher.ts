@@ -30,6 +30,7 @@ export class WebhookDispatcher {
   readonly deliveries: WebhookDelivery[] = []
   readonly #state: SimState
   readonly #pending = new Set<Promise<unknown>>()
+  readonly #abort = new AbortController()
   readonly #queued = new Map<number, { portalId: number; events: Record<string, unknown>[] }[]>()
   #flushScheduled = false
   #nextEventId = 1000000001
@@ -94,6 +95,11 @@ export class WebhookDispatcher {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
   }
 
+  /** Abandons deliveries in flight (the simulator is shutting down). */
+  close(): void {
+    this.#abort.abort()
+  }
+
   #installedApps(portalId: number): App[] {
     const apps: App[] = []
     for (const key of this.#state.installs.keys()) {
@@ -155,7 +161,7 @@ export class WebhookDispatcher {
     const delivery: WebhookDelivery = { targetUrl, appId: app.appId, events, headers, body, status: null, responseBody: '', error: null }
     this.deliveries.push(delivery)
     try {
-      const response = await fetch(targetUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
+      const response = await fetch(targetUrl, { method: 'POST', headers, body, signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(10_000)]) })
       delivery.status = response.status
       delivery.responseBody = await response.text()
     } catch (error) {

@@ -81,6 +81,16 @@ function consentPage(ctx: SimContext, q: Params, app: ConnectedApp, scopes: stri
 </body></html>`
 }
 
+/** Client credentials may also come as HTTP Basic auth (client_secret_basic), as many OAuth libraries send them. */
+function basicClientCredentials(request: FastifyRequest): Params {
+  const match = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+  if (!match) return {}
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return {}
+  return { client_id: decodeURIComponent(decoded.slice(0, colon)), client_secret: decodeURIComponent(decoded.slice(colon + 1)) }
+}
+
 function identityUrls(base: string, org: Org): Record<string, string> {
   const data = `${base}/services/data/v{version}`
   return {
@@ -144,7 +154,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SimContext): void
   app.post('/services/oauth2/authorize', { config: { endpoint: 'oauth.authorize' } }, (request, reply) => authorize(request, reply, (request.body ?? {}) as Params))
 
   app.post('/services/oauth2/token', { config: { endpoint: 'oauth.token' } }, (request, reply) => {
-    const p = (request.body ?? {}) as Params
+    const p = { ...basicClientCredentials(request), ...((request.body ?? {}) as Params) }
     const clientApp = p.client_id ? ctx.auth.apps.get(p.client_id) : undefined
     if (p.grant_type !== 'authorization_code' && p.grant_type !== 'refresh_token') {
       return oauthError(reply, 400, 'unsupported_grant_type', 'grant type not supported')

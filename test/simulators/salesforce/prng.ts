@@ -3,7 +3,6 @@
 export interface Rng {
   next(): number
   int(maxExclusive: number): number
-  between(min: number, maxInclusive: number): number
   chance(probability: number): boolean
   pick<T>(items: readonly T[]): T
   digits(count: number): string
@@ -22,7 +21,6 @@ export function createRng(seed: number): Rng {
   return {
     next,
     int,
-    between: (min, maxInclusive) => min + int(maxInclusive - min + 1),
     chance: (probability) => next() < probability,
     pick: <T>(items: readonly T[]): T => items[int(items.length)] as T,
     digits: (count) => {

@@ -70,14 +70,14 @@ export interface ExtraFieldInput {
 type FieldOptions = Partial<Omit<FieldDef, 'name' | 'type'>>
 
 function field(name: string, type: FieldType, options: FieldOptions = {}): FieldDef {
-  const readOnly = options.derive !== undefined
+  const derived = options.derive !== undefined
   return {
     name,
     label: options.label ?? name.replace(/__c$/, '').replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2'),
     type,
     custom: name.endsWith('__c'),
-    createable: !readOnly,
-    updateable: !readOnly,
+    createable: !derived,
+    updateable: !derived,
     nillable: type !== 'boolean',
     required: false,
     filterable: !(type === 'textarea' && (options.length ?? 0) > 255),
