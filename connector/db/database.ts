@@ -100,6 +100,10 @@ class PostgresDatabase implements Database {
         await tx.query(sql)
       },
     }
+    // A checked-out client that loses its server emits 'error'; unhandled, that would crash the
+    // process. The failing query reports the loss to the caller instead.
+    const onError = () => { broken = true }
+    client.on('error', onError)
     let broken = false
     try {
       await tx.query('BEGIN')
@@ -111,6 +115,7 @@ class PostgresDatabase implements Database {
       if (!broken) await client.query('ROLLBACK').catch(() => { broken = true })
       throw error
     } finally {
+      client.off('error', onError)
       client.release(broken ? true : undefined)
     }
   }
