@@ -6,7 +6,8 @@ import type { InboxSource } from './inbox-writer.ts'
 // several connector instances share the work without taking the same row; handlers are
 // idempotent, so a row processed twice after a crash changes nothing the second time.
 
-export type InboxHandler = (tx: Transaction, body: unknown, receivedAt: Date) => Promise<void>
+/** Applies stored bodies; given several at once it may apply them set-wise (one statement for many). */
+export type InboxHandler = (tx: Transaction, items: Array<{ body: unknown; receivedAt: Date }>) => Promise<void>
 
 export interface InboxProcessorOptions {
   db: Database
@@ -16,6 +17,16 @@ export interface InboxProcessorOptions {
   pollMs?: number
   maxAttempts?: number
   onProcessed?: (outcome: 'processed' | 'retry' | 'failed', source: string, lagMs: number) => void
+}
+
+function parseBody(row: Row): unknown {
+  return JSON.parse(Buffer.from(row.body).toString('utf8'))
+}
+
+function groupBySource(rows: Row[]): Map<InboxSource, Row[]> {
+  const groups = new Map<InboxSource, Row[]>()
+  for (const row of rows) groups.set(row.source, [...(groups.get(row.source) ?? []), row])
+  return groups
 }
 
 class RowFailed extends Error {
@@ -79,8 +90,8 @@ export class InboxProcessor {
   }
 
   /**
-   * Processes one batch; returns how many rows it claimed. The batch first runs without
-   * per-row savepoints (half the round trips); if any row's handler fails, the transaction is
+   * Processes one batch; returns how many rows it claimed. The batch first runs in one handler
+   * call per source, so handlers can apply it set-wise; if anything fails, the transaction is
    * rolled back and the batch redone with a savepoint per row, so one bad row cannot block the rest.
    */
   async drainOnce(): Promise<number> {
@@ -101,19 +112,33 @@ export class InboxProcessor {
         [this.#o.batchSize],
       )
       const done: Row[] = []
-      for (const row of rows) {
-        const handler = this.#o.handlers[row.source]
-        if (isolateRows) await tx.query('SAVEPOINT inbox_row')
-        try {
-          if (!handler) throw new Error(`no handler for inbox source ${row.source}`)
-          await handler(tx, JSON.parse(Buffer.from(row.body).toString('utf8')), row.received_at)
-          if (isolateRows) await tx.query('RELEASE SAVEPOINT inbox_row')
-          done.push(row)
-        } catch (error) {
-          if (isConnectionError(error)) throw error
-          if (!isolateRows) throw new RowFailed(error)
-          await tx.query('ROLLBACK TO SAVEPOINT inbox_row')
-          await this.#fail(tx, row, error)
+      if (!isolateRows) {
+        // Fast path: each source's rows in one handler call; any failure redoes the batch row by row.
+        for (const [source, group] of groupBySource(rows)) {
+          const handler = this.#o.handlers[source]
+          try {
+            if (!handler) throw new Error(`no handler for inbox source ${source}`)
+            await handler(tx, group.map((row) => ({ body: parseBody(row), receivedAt: row.received_at })))
+          } catch (error) {
+            if (isConnectionError(error)) throw error
+            throw new RowFailed(error)
+          }
+          done.push(...group)
+        }
+      } else {
+        for (const row of rows) {
+          const handler = this.#o.handlers[row.source]
+          await tx.query('SAVEPOINT inbox_row')
+          try {
+            if (!handler) throw new Error(`no handler for inbox source ${row.source}`)
+            await handler(tx, [{ body: parseBody(row), receivedAt: row.received_at }])
+            await tx.query('RELEASE SAVEPOINT inbox_row')
+            done.push(row)
+          } catch (error) {
+            if (isConnectionError(error)) throw error
+            await tx.query('ROLLBACK TO SAVEPOINT inbox_row')
+            await this.#fail(tx, row, error)
+          }
         }
       }
       if (done.length) {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Transaction } from '../db/database.ts'
 import { recordConsentEvent, type ConsentState } from '../consent/consent-ledger.ts'
 import type { KeywordMatcher } from '../consent/keywords.ts'
-import { enqueueMessage, recordWebhookStatus } from '../messages/message-repository.ts'
+import { enqueueMessage, recordWebhookStatuses } from '../messages/message-repository.ts'
 import { findNumberByPhoneNumberId } from '../numbers/number-repository.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
 import { parseWebhookEvents, type InboundEvent, type StatusEvent, type UserPreferenceEvent } from '../whatsapp/webhook-payload.ts'
@@ -24,40 +24,47 @@ export interface WhatsAppEventDeps {
 }
 
 export function whatsappInboxHandler(deps: WhatsAppEventDeps) {
-  return async (tx: Transaction, body: unknown, receivedAt: Date): Promise<void> => {
-    for (const event of parseWebhookEvents(body, receivedAt)) {
-      switch (event.kind) {
-        case 'status':
-          await handleStatus(tx, event, deps)
-          break
-        case 'inbound':
-          await handleInbound(tx, event, deps)
-          break
-        case 'user_preference':
-          await handlePreference(tx, event, deps)
-          break
-        case 'template_status':
-          deps.onEvent?.('template_status', event.event)
-          break
+  return async (tx: Transaction, items: Array<{ body: unknown; receivedAt: Date }>): Promise<void> => {
+    const statuses: StatusEvent[] = []
+    for (const { body, receivedAt } of items) {
+      for (const event of parseWebhookEvents(body, receivedAt)) {
+        switch (event.kind) {
+          case 'status':
+            statuses.push(event)
+            break
+          case 'inbound':
+            await handleInbound(tx, event, deps)
+            break
+          case 'user_preference':
+            await handlePreference(tx, event, deps)
+            break
+          case 'template_status':
+            deps.onEvent?.('template_status', event.event)
+            break
+        }
       }
     }
+    await handleStatuses(tx, statuses, deps)
   }
 }
 
-async function handleStatus(tx: Transaction, e: StatusEvent, deps: WhatsAppEventDeps): Promise<void> {
-  const outcome = await recordWebhookStatus(tx, e)
-  deps.onEvent?.('status', `${e.status}:${outcome}`)
-  if (outcome === 'duplicate' || e.status !== 'failed' || !e.recipientId) return
-  const error = e.errors?.find((x) => x.code === MARKETING_OPT_OUT_CODE)
-  if (!error) return
-  await recordConsentEvent(tx, {
-    phone: waIdToE164(e.recipientId),
-    state: 'opted_out',
-    source: 'whatsapp_error_131050',
-    evidence: { wamid: e.wamid, code: error.code, title: error.title ?? error.message ?? null, phoneNumberId: e.phoneNumberId ?? null },
-    occurredAt: e.occurredAt,
-    dedupeKey: `wa-status:${e.wamid}:failed`,
-  })
+async function handleStatuses(tx: Transaction, events: StatusEvent[], deps: WhatsAppEventDeps): Promise<void> {
+  const outcomes = await recordWebhookStatuses(tx, events)
+  for (const [i, e] of events.entries()) {
+    const outcome = outcomes[i]!
+    deps.onEvent?.('status', `${e.status}:${outcome}`)
+    if (outcome === 'duplicate' || e.status !== 'failed' || !e.recipientId) continue
+    const error = e.errors?.find((x) => x.code === MARKETING_OPT_OUT_CODE)
+    if (!error) continue
+    await recordConsentEvent(tx, {
+      phone: waIdToE164(e.recipientId),
+      state: 'opted_out',
+      source: 'whatsapp_error_131050',
+      evidence: { wamid: e.wamid, code: error.code, title: error.title ?? error.message ?? null, phoneNumberId: e.phoneNumberId ?? null },
+      occurredAt: e.occurredAt,
+      dedupeKey: `wa-status:${e.wamid}:failed`,
+    })
+  }
 }
 
 function inboundIntent(e: InboundEvent, keywords: KeywordMatcher): { state: ConsentState; source: string } | undefined {

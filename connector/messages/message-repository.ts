@@ -60,36 +60,77 @@ function errorOf(e: StatusEvent): { code: number | null; title: string | null; d
   return { code: first?.code ?? null, title: first?.title ?? first?.message ?? null, details: first?.error_data?.details ?? null }
 }
 
+export type StatusOutcome = 'duplicate' | 'applied' | 'pending'
+
 /**
- * Stores one webhook status. Returns 'duplicate' when Meta repeated it, 'applied' when it reached
- * a known message, 'pending' when the message is not known yet (applied later by markAccepted).
+ * Stores webhook statuses set-wise: one INSERT for all, one UPDATE raising every affected message.
+ * Per event: 'duplicate' when Meta repeated it, 'applied' when it reached a known message,
+ * 'pending' when the message is not known yet (applied later by markAccepted).
  */
-export async function recordWebhookStatus(db: Queryable, e: StatusEvent): Promise<'duplicate' | 'applied' | 'pending'> {
-  const err = errorOf(e)
-  // One round trip for the common case: store the status and find its message together.
-  const { rows } = await db.query<{ inserted: boolean; message_id: string | null }>(
-    `WITH ins AS (
-       INSERT INTO message_statuses (wamid, status, occurred_at, recipient_id, callback_data, errors, pricing)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (wamid, status) DO NOTHING RETURNING 1
-     )
-     SELECT EXISTS (SELECT 1 FROM ins) AS inserted, (SELECT id FROM messages WHERE wamid = $1) AS message_id`,
-    [e.wamid, e.status, e.occurredAt, e.recipientId ?? null, e.callbackData ?? null, e.errors ? JSON.stringify(e.errors) : null, e.pricing === undefined ? null : JSON.stringify(e.pricing)],
+export async function recordWebhookStatuses(db: Queryable, events: StatusEvent[]): Promise<StatusOutcome[]> {
+  if (!events.length) return []
+  const inserted = await db.query<{ wamid: string; status: string }>(
+    `INSERT INTO message_statuses (wamid, status, occurred_at, recipient_id, callback_data, errors, pricing)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[])
+     ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid, status`,
+    [
+      events.map((e) => e.wamid), events.map((e) => e.status), events.map((e) => e.occurredAt), events.map((e) => e.recipientId ?? null),
+      events.map((e) => e.callbackData ?? null), events.map((e) => (e.errors ? JSON.stringify(e.errors) : null)),
+      events.map((e) => (e.pricing === undefined ? null : JSON.stringify(e.pricing))),
+    ],
   )
-  if (!rows[0]!.inserted) return 'duplicate'
-  let target: { rows: Array<{ id: string }> } = { rows: rows[0]!.message_id ? [{ id: rows[0]!.message_id }] : [] }
-  if (!target.rows[0] && e.callbackData && isUuid(e.callbackData)) {
-    // The send reached Meta but its wamid was never committed here (crash between the Graph call
-    // and the commit): the echoed callback data names our message, so adopt the wamid.
-    target = await db.query<{ id: string }>(
-      `UPDATE messages SET wamid = $2, accepted_at = COALESCE(accepted_at, now()), updated_at = now()
-       WHERE id = $1 AND wamid IS NULL RETURNING id`,
-      [e.callbackData, e.wamid],
-    )
+  const fresh = new Set(inserted.rows.map((r) => `${r.wamid}\u0000${r.status}`))
+  const known = await db.query<{ id: string; wamid: string }>('SELECT id, wamid FROM messages WHERE wamid = ANY($1::text[])', [[...new Set(inserted.rows.map((r) => r.wamid))]])
+  const messageOf = new Map(known.rows.map((r) => [r.wamid, r.id]))
+  const outcomes: StatusOutcome[] = []
+  const raises: Array<{ id: string; status: MessageStatus; error?: ReturnType<typeof errorOf> }> = []
+  const seen = new Set<string>()
+  for (const e of events) {
+    const key = `${e.wamid}\u0000${e.status}`
+    if (!fresh.has(key) || seen.has(key)) {
+      outcomes.push('duplicate')
+      continue
+    }
+    seen.add(key)
+    let id = messageOf.get(e.wamid)
+    if (!id && e.callbackData && isUuid(e.callbackData)) {
+      // The send reached Meta but its wamid was never committed here (crash between the Graph call
+      // and the commit): the echoed callback data names our message, so adopt the wamid.
+      const adopted = await db.query<{ id: string }>(
+        `UPDATE messages SET wamid = $2, accepted_at = COALESCE(accepted_at, now()), updated_at = now()
+         WHERE id = $1 AND wamid IS NULL RETURNING id`,
+        [e.callbackData, e.wamid],
+      )
+      id = adopted.rows[0]?.id
+      if (id) messageOf.set(e.wamid, id)
+    }
+    if (!id) {
+      outcomes.push('pending')
+      continue
+    }
+    raises.push({ id, status: e.status as MessageStatus, error: e.status === 'failed' ? errorOf(e) : undefined })
+    outcomes.push('applied')
   }
-  const id = target.rows[0]?.id
-  if (!id) return 'pending'
-  await raiseStatus(db, id, e.status as MessageStatus, e.status === 'failed' ? err : undefined)
-  return 'applied'
+  await raiseStatuses(db, raises)
+  return outcomes
+}
+
+/** Raises several messages at once; for each message the highest-ranked status wins. */
+async function raiseStatuses(db: Queryable, raises: Array<{ id: string; status: MessageStatus; error?: { code: number | null; title: string | null; details: string | null } }>): Promise<void> {
+  const best = new Map<string, (typeof raises)[number]>()
+  for (const r of raises) {
+    const current = best.get(r.id)
+    if (!current || statusRank(r.status) > statusRank(current.status)) best.set(r.id, r)
+  }
+  if (!best.size) return
+  const rows = [...best.values()]
+  await db.query(
+    `UPDATE messages m SET status = v.status, status_rank = v.rank, updated_at = now(),
+       error_code = COALESCE(v.code, m.error_code), error_title = COALESCE(v.title, m.error_title), error_details = COALESCE(v.details, m.error_details)
+     FROM unnest($1::uuid[], $2::text[], $3::smallint[], $4::int[], $5::text[], $6::text[]) AS v(id, status, rank, code, title, details)
+     WHERE m.id = v.id AND m.status_rank < v.rank`,
+    [rows.map((r) => r.id), rows.map((r) => r.status), rows.map((r) => statusRank(r.status)), rows.map((r) => r.error?.code ?? null), rows.map((r) => r.error?.title ?? null), rows.map((r) => r.error?.details ?? null)],
+  )
 }
 
 export async function raiseStatus(db: Queryable, id: string, status: MessageStatus, error?: { code: number | null; title: string | null; details: string | null }): Promise<void> {

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../connector/app.ts'
 import { enqueueMessage, findMessage, markAccepted } from '../../connector/messages/message-repository.ts'
 import { upsertNumber } from '../../connector/numbers/number-repository.ts'
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
+import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/test-database.ts'
+import { InboxProcessor } from '../../connector/inbox/inbox-processor.ts'
+import { whatsappInboxHandler } from '../../connector/inbox/whatsapp-events.ts'
+import { KeywordMatcher } from '../../connector/consent/keywords.ts'
 import { testConfig } from '../helpers/test-config.ts'
 import { signedHeaders, statusWebhook } from '../helpers/webhooks.ts'
 
@@ -61,6 +64,26 @@ describe('inbox processing', () => {
         await drain()
       }
     }
+    for (const id of ids) {
+      const m = (await findMessage(tdb.db, id))!
+      expect(m.status).toBe('failed')
+      expect(m.error?.code).toBe(131026)
+      expect(m.history.map((h) => h.status)).toEqual(['queued', 'accepted', 'sent', 'delivered', 'read', 'failed'])
+    }
+  })
+
+  test('the four statuses arriving together in one batch, in every order, end the same way', async () => {
+    const ids: string[] = []
+    for (const [i, perm] of permutations(STATUSES).entries()) {
+      const id = await newMessage(`batch-${i}`)
+      await markAccepted(tdb.db, id, `wamid.batch-${i}`)
+      ids.push(id)
+      for (const status of perm) {
+        await post(statusWebhook({ wamid: `wamid.batch-${i}`, status, timestamp: 1764086460 + STATUSES.indexOf(status), errorCode: status === 'failed' ? 131026 : undefined }))
+        await post(statusWebhook({ wamid: `wamid.batch-${i}`, status, timestamp: 1764086460 + STATUSES.indexOf(status), errorCode: status === 'failed' ? 131026 : undefined }))
+      }
+    }
+    expect(await app.services.inboxProcessor.drainOnce()).toBe(192)
     for (const id of ids) {
       const m = (await findMessage(tdb.db, id))!
       expect(m.status).toBe('failed')
@@ -130,5 +153,31 @@ describe('inbox processing', () => {
     const bad = await tdb.db.query<{ state: string; attempts: number; last_error: string }>('SELECT state, attempts, last_error FROM inbox WHERE id = $1', [rows[0]!.id])
     expect(bad.rows[0]).toMatchObject({ state: 'pending', attempts: 1 })
     expect(bad.rows[0]!.last_error).toMatch(/no handler/)
+  })
+
+  test.runIf(usingPostgres)('two instances draining at once share the rows without taking any twice (PostgreSQL)', async () => {
+    for (let i = 0; i < 300; i++) await post(statusWebhook({ wamid: `wamid.shared-${i}`, status: 'sent', timestamp: 1764086460 }))
+    const otherDb = await tdb.open()
+    const seen: number[] = []
+    const make = (db: typeof tdb.db) => new InboxProcessor({
+      db,
+      log: app.log as never,
+      batchSize: 50,
+      handlers: { whatsapp: whatsappInboxHandler({ keywords: new KeywordMatcher(['STOP'], ['START']), log: app.log as never }) },
+      onProcessed: () => { seen.push(1) },
+    })
+    const a = make(tdb.db)
+    const b = make(otherDb)
+    const counts = await Promise.all([a, b].map(async (p) => {
+      let total = 0
+      for (let n = await p.drainOnce(); n > 0; n = await p.drainOnce()) total += n
+      return total
+    }))
+    expect(counts[0]! + counts[1]!).toBe(300)
+    expect(counts[0]).toBeGreaterThan(0)
+    expect(counts[1]).toBeGreaterThan(0)
+    expect(seen).toHaveLength(300)
+    const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM message_statuses WHERE wamid LIKE 'wamid.shared-%'`)
+    expect(rows[0]!.n).toBe(300)
   })
 })

@@ -1,0 +1,119 @@
+import type { Logger } from 'pino'
+import { CrmError, type TokenSource } from '../../crm-adapters/crm-adapter.ts'
+import type { Database } from '../db/database.ts'
+import type { SecretBox } from '../security/secret-box.ts'
+import { INSTALLATION_COLUMNS, recordInstallationEvent, toInstallation, type Installation } from './installation-repository.ts'
+
+// Access tokens for installations, refreshed ahead of expiry and once after a 401. A refresh runs
+// under a row lock on the installation (SELECT … FOR UPDATE), so across every connector instance
+// one refresh happens at a time and the others pick up its result: two refreshes never race and a
+// rotated refresh token is never lost. invalid_grant marks the installation needs_reauth.
+
+/** HubSpot access tokens live 30 minutes; refresh 5 minutes early (reference hubspot.md §1). */
+export const REFRESH_AHEAD_MS = 5 * 60_000
+
+export interface RefreshedTokens {
+  accessToken: string
+  /** Present when the CRM rotated the refresh token. */
+  refreshToken?: string
+  expiresInSeconds?: number
+  instanceUrl?: string
+}
+
+export type TokenRefresher = (installation: Installation, refreshToken: string) => Promise<RefreshedTokens>
+
+export class InstallationInactiveError extends Error {
+  readonly code = 'INSTALLATION_INACTIVE'
+  readonly status: string
+  constructor(status: string) {
+    super(`The installation is ${status}; reinstall the app to resume`)
+    this.name = 'InstallationInactiveError'
+    this.status = status
+  }
+}
+
+export class TokenManager {
+  readonly #db: Database
+  readonly #secrets: SecretBox
+  readonly #refreshers: Record<Installation['crm'], TokenRefresher>
+  readonly #log: Logger
+  readonly #inFlight = new Map<string, Promise<string>>()
+
+  constructor(deps: { db: Database; secrets: SecretBox; refreshers: Record<Installation['crm'], TokenRefresher>; log: Logger }) {
+    this.#db = deps.db
+    this.#secrets = deps.secrets
+    this.#refreshers = deps.refreshers
+    this.#log = deps.log
+  }
+
+  /** The TokenSource an adapter uses for one installation. */
+  sourceFor(installationId: string): TokenSource {
+    return {
+      accessToken: () => this.accessToken(installationId),
+      refreshAfterRejection: (rejected) => this.refresh(installationId, rejected),
+    }
+  }
+
+  async accessToken(installationId: string): Promise<string> {
+    const i = await this.#load(installationId)
+    const expiresAt = i.accessTokenExpiresAt?.getTime()
+    if (expiresAt === undefined || expiresAt - Date.now() > REFRESH_AHEAD_MS) return this.#secrets.open(i.accessTokenSealed!)
+    return this.refresh(installationId)
+  }
+
+  /**
+   * Refreshes unless another caller (here or in another instance) already did: with `rejected`,
+   * a stored token different from it is returned as is; without, a token still far from expiry is.
+   */
+  refresh(installationId: string, rejected?: string): Promise<string> {
+    const key = `${installationId}:${rejected ?? ''}`
+    const running = this.#inFlight.get(key)
+    if (running) return running
+    const p = this.#refreshLocked(installationId, rejected).finally(() => this.#inFlight.delete(key))
+    this.#inFlight.set(key, p)
+    return p
+  }
+
+  async #refreshLocked(installationId: string, rejected: string | undefined): Promise<string> {
+    const outcome = await this.#db.transaction(async (tx) => {
+      const { rows } = await tx.query<Parameters<typeof toInstallation>[0]>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id = $1 FOR UPDATE`, [installationId])
+      if (!rows[0]) throw new InstallationInactiveError('gone')
+      const i = toInstallation(rows[0])
+      if (i.status !== 'active' || !i.accessTokenSealed) throw new InstallationInactiveError(i.status)
+      const current = this.#secrets.open(i.accessTokenSealed)
+      const expiresAt = i.accessTokenExpiresAt?.getTime()
+      const fresh = rejected !== undefined ? current !== rejected : expiresAt === undefined || expiresAt - Date.now() > REFRESH_AHEAD_MS
+      if (fresh) return { token: current }
+      if (!i.refreshTokenSealed) throw new InstallationInactiveError('missing a refresh token')
+      try {
+        const t = await this.#refreshers[i.crm](i, this.#secrets.open(i.refreshTokenSealed))
+        await tx.query(
+          `UPDATE installations SET access_token_enc = $2, refresh_token_enc = COALESCE($3, refresh_token_enc),
+             access_token_expires_at = $4, instance_url = COALESCE($5, instance_url), token_version = token_version + 1, updated_at = now()
+           WHERE id = $1`,
+          [i.id, this.#secrets.seal(t.accessToken), t.refreshToken ? this.#secrets.seal(t.refreshToken) : null,
+            t.expiresInSeconds ? new Date(Date.now() + t.expiresInSeconds * 1000) : null, t.instanceUrl ?? null],
+        )
+        return { token: t.accessToken }
+      } catch (error) {
+        if (error instanceof CrmError && error.code === 'INVALID_GRANT') {
+          await tx.query(`UPDATE installations SET status = 'needs_reauth', last_error = $2, updated_at = now() WHERE id = $1`, [i.id, 'The CRM refused the refresh token (invalid_grant): reinstall the app'])
+          await recordInstallationEvent(tx, i.id, 'needs_reauth', { reason: 'invalid_grant' })
+          this.#log.warn({ installationId: i.id, crm: i.crm }, 'refresh token refused; installation needs re-authorisation')
+          return { error }
+        }
+        throw error
+      }
+    })
+    if ('error' in outcome) throw outcome.error
+    return outcome.token
+  }
+
+  async #load(installationId: string): Promise<Installation> {
+    const { rows } = await this.#db.query<Parameters<typeof toInstallation>[0]>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id = $1`, [installationId])
+    if (!rows[0]) throw new InstallationInactiveError('gone')
+    const i = toInstallation(rows[0])
+    if (i.status !== 'active' || !i.accessTokenSealed) throw new InstallationInactiveError(i.status)
+    return i
+  }
+}
