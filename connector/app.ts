@@ -17,6 +17,14 @@ import { createMetrics } from './plugins/metrics.ts'
 import { consentRoutes } from './routes/api/consent.ts'
 import { messageRoutes } from './routes/api/messages.ts'
 import { whatsappNumberRoutes } from './routes/api/whatsapp-numbers.ts'
+import { installationRoutes } from './routes/api/installations.ts'
+import { installRoutes } from './routes/oauth/install-routes.ts'
+import { InstallService } from './installations/install-service.ts'
+import { hubspotOAuth, salesforceOAuth } from './installations/install-wiring.ts'
+import { OAuthStates } from './installations/oauth-state.ts'
+import { TokenManager } from './installations/token-manager.ts'
+import type { HubSpotOAuth, SalesforceOAuth } from './installations/crm-oauth.ts'
+import { hubspotScopes } from './manifest/manifest.ts'
 import { healthRoutes } from './routes/health.ts'
 import { whatsappWebhookRoutes } from './routes/webhooks/whatsapp.ts'
 import { resolveEncryptionKey } from './security/encryption-key.ts'
@@ -29,6 +37,8 @@ export interface BuildOptions {
   db?: Database
   /** The outside world, swapped in tests. */
   graph?: WhatsAppClient
+  hubspotOAuth?: HubSpotOAuth
+  salesforceOAuth?: SalesforceOAuth
   /** Start the inbox processor and dispatcher when the app is ready (default true). */
   workers?: boolean
 }
@@ -101,7 +111,37 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   })
 
-  const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher }
+  const hsOAuth = options.hubspotOAuth ?? hubspotOAuth(config)
+  const sfOAuth = options.salesforceOAuth ?? salesforceOAuth(config)
+  const scopes = hubspotScopes()
+  const install = new InstallService({
+    db,
+    secrets,
+    states: new OAuthStates(db, secrets, resolveEncryptionKey(config.encryptionKey, config.dataDir, log)),
+    log,
+    publicUrl: config.publicUrl,
+    hubspot: hsOAuth ? { oauth: hsOAuth, requiredScopes: scopes.required, optionalScopes: scopes.optional } : undefined,
+    salesforce: sfOAuth ? { oauth: sfOAuth } : undefined,
+  })
+  const tokens = new TokenManager({
+    db,
+    secrets,
+    log: log.child({ component: 'tokens' }),
+    refreshers: {
+      hubspot: async (_i, refreshToken) => {
+        if (!hsOAuth) throw new Error('HubSpot is not configured')
+        const t = await hsOAuth.refresh(refreshToken)
+        return { accessToken: t.accessToken, refreshToken: t.refreshToken ?? undefined, expiresInSeconds: t.expiresInSeconds ?? undefined }
+      },
+      salesforce: async (i, refreshToken) => {
+        if (!sfOAuth) throw new Error('Salesforce is not configured')
+        const t = await sfOAuth.refresh({ loginUrl: i.loginUrl ?? config.salesforce.loginUrl, refreshToken })
+        return { accessToken: t.accessToken, refreshToken: t.refreshToken ?? undefined, instanceUrl: t.instanceUrl ?? undefined }
+      },
+    },
+  })
+
+  const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher, tokens, install }
   app.decorate('services', services)
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -131,11 +171,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes, { services })
   await app.register(whatsappWebhookRoutes, { services })
+  await app.register(installRoutes, { install })
   await app.register(async (api) => {
     requireAdmin(api, config.adminToken)
     await api.register(whatsappNumberRoutes, { services })
     await api.register(consentRoutes, { services })
     await api.register(messageRoutes, { services })
+    await api.register(installationRoutes, { services, install })
   }, { prefix: '/api/v1' })
 
   if (options.workers !== false) {

@@ -3,6 +3,8 @@ import type { Config } from './config.ts'
 import type { Database } from './db/database.ts'
 import type { Dispatcher } from './dispatch/dispatcher.ts'
 import type { InboxProcessor } from './inbox/inbox-processor.ts'
+import type { InstallService } from './installations/install-service.ts'
+import type { TokenManager } from './installations/token-manager.ts'
 import type { InboxWriter } from './inbox/inbox-writer.ts'
 import type { Metrics } from './plugins/metrics.ts'
 import type { SecretBox } from './security/secret-box.ts'
@@ -19,6 +21,8 @@ export interface Services {
   inboxWriter: InboxWriter
   inboxProcessor: InboxProcessor
   dispatcher: Dispatcher
+  tokens: TokenManager
+  install: InstallService
 }
 
 export interface RouteOptions {

@@ -125,6 +125,11 @@ class PostgresDatabase implements Database {
   }
 }
 
+// PGlite reports affectedRows 0 for a SELECT; a row count is rows returned or rows changed.
+function pgliteRowCount(r: { rows: unknown[]; affectedRows?: number }): number {
+  return Math.max(r.rows.length, r.affectedRows ?? 0)
+}
+
 class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const
   readonly #db: PGlite
@@ -135,7 +140,7 @@ class PgliteDatabase implements Database {
 
   async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     const r = await this.#db.query<R>(text, params as unknown[] | undefined)
-    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length }
+    return { rows: r.rows, rowCount: pgliteRowCount(r) }
   }
 
   async exec(sql: string): Promise<void> {
@@ -148,7 +153,7 @@ class PgliteDatabase implements Database {
       fn({
         async query<R>(text: string, params?: readonly unknown[]) {
           const r = await t.query<R>(text, params as unknown[] | undefined)
-          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length }
+          return { rows: r.rows, rowCount: pgliteRowCount(r) }
         },
         async exec(sql: string) {
           await t.exec(sql)

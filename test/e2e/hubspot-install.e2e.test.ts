@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../connector/app.ts'
+import { startHubSpotSimulator, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
+import { follow } from '../helpers/browser.ts'
+import { freePort } from '../helpers/free-port.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
+import { adminHeaders, testConfig } from '../helpers/test-config.ts'
+
+// A full HubSpot install through the simulator over real HTTP, following the redirects as a
+// browser would; then token refresh, invalid_grant and uninstall.
+
+let hs: HubSpotSimulator
+let tdb: TestDatabase
+let app: FastifyInstance
+let base: string
+let portalId: number
+
+function configFor(publicUrl: string, port: number) {
+  const a = hs.apps()[0]!
+  return testConfig({
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
+    HUBSPOT_CLIENT_ID: a.clientId,
+    HUBSPOT_CLIENT_SECRET: a.clientSecret,
+    HUBSPOT_APP_ID: String(a.appId),
+    HUBSPOT_API_BASE: hs.url,
+    HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
+  })
+}
+
+beforeAll(async () => {
+  hs = await startHubSpotSimulator()
+  portalId = hs.portals()[0]!.portalId
+  hs.setAutoConsent({ portalId })
+  tdb = await createTestDatabase()
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  app = await buildApp(configFor(base, port), { db: tdb.db, workers: false })
+  await app.listen({ port, host: '127.0.0.1' })
+})
+afterAll(async () => {
+  await app?.close()
+  await hs?.close()
+  await tdb?.dispose()
+})
+
+async function installations() {
+  const res = await fetch(`${base}/api/v1/installations`, { headers: adminHeaders })
+  return (await res.json()) as Array<Record<string, any>>
+}
+
+async function eventCount(): Promise<number> {
+  const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM installation_events')
+  return rows[0]!.n
+}
+
+describe('HubSpot install', () => {
+  let callbackUrl: string
+
+  test('install → HubSpot consent → callback stores one installation with encrypted tokens', async () => {
+    const r = await follow(`${base}/oauth/hubspot/install`)
+    expect(r.status).toBe(200)
+    expect(r.body).toContain('WhatsApp Lists is installed')
+    expect(r.hops[1]).toMatch(new RegExp(`^${hs.url}/oauth/authorize\\?`))
+    const authorize = new URL(r.hops[1]!)
+    expect(authorize.searchParams.get('scope')!.split(' ')).toContain('crm.lists.read')
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${base}/oauth/hubspot/callback`)
+    callbackUrl = r.url
+    const list = await installations()
+    expect(list).toHaveLength(1)
+    expect(list[0]).toMatchObject({ crm: 'hubspot', accountId: String(portalId), status: 'active', missingScopes: [] })
+    expect(list[0]!.scopes).toContain('crm.objects.contacts.read')
+    const { rows } = await tdb.db.query<{ access_token_enc: string; refresh_token_enc: string }>('SELECT access_token_enc, refresh_token_enc FROM installations')
+    expect(rows[0]!.access_token_enc).toMatch(/^v1\./)
+    expect(rows[0]!.refresh_token_enc).toMatch(/^v1\./)
+    expect(JSON.stringify(list)).not.toMatch(/access_?token|refresh_?token/i)
+  })
+
+  test('replaying the callback is refused and changes nothing', async () => {
+    const before = await eventCount()
+    const r = await follow(callbackUrl)
+    expect(r.status).toBe(400)
+    expect(r.body, r.body).toContain('already used')
+    expect(await eventCount()).toBe(before)
+  })
+
+  test('a forged, missing or expired state is refused and stores nothing', async () => {
+    const before = await eventCount()
+    const forged = new URL(callbackUrl)
+    forged.searchParams.set('state', `${forged.searchParams.get('state')!.split('.')[0]}.AAAA`)
+    expect((await follow(forged.toString())).status).toBe(400)
+    const missing = new URL(callbackUrl)
+    missing.searchParams.delete('state')
+    expect((await follow(missing.toString())).body).toContain('no state')
+    const start = await fetch(`${base}/oauth/hubspot/install`, { redirect: 'manual' })
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!
+    await tdb.db.query(`UPDATE oauth_states SET expires_at = now() - interval '1 minute' WHERE id = $1`, [state.split('.')[0]])
+    const expired = await follow(`${base}/oauth/hubspot/callback?code=whatever&state=${encodeURIComponent(state)}`)
+    expect(expired.status).toBe(400)
+    expect(expired.body).toContain('10 minutes')
+    expect(await eventCount()).toBe(before)
+  })
+
+  test('HubSpot failing the code exchange (5xx) leaves no installation change', async () => {
+    const before = await eventCount()
+    hs.failNext({ route: 'POST /oauth/2026-03/token', status: 503, times: 1 })
+    const r = await follow(`${base}/oauth/hubspot/install`)
+    expect(r.status).toBe(502)
+    expect(r.body).toContain('Nothing was stored')
+    expect(await eventCount()).toBe(before)
+    hs.clearFaults()
+  })
+
+  test('a user declining consent sees a clear page', async () => {
+    hs.setAutoConsent({ portalId, decision: 'deny' })
+    const r = await follow(`${base}/oauth/hubspot/install`)
+    expect(r.status).toBe(400)
+    expect(r.body).toContain('cancelled')
+    hs.setAutoConsent({ portalId })
+  })
+
+  test('a reinstall updates the same installation', async () => {
+    const [before] = await installations()
+    expect((await follow(`${base}/oauth/hubspot/install`)).status).toBe(200)
+    const after = await installations()
+    expect(after).toHaveLength(1)
+    expect(after[0]!.id).toBe(before!.id)
+  })
+})
+
+describe('tokens', () => {
+  test('two connector instances refreshing the same installation at once make one refresh', async () => {
+    const [inst] = await installations()
+    await tdb.db.query(`UPDATE installations SET access_token_expires_at = now() + interval '1 minute' WHERE id = $1`, [inst!.id])
+    const other = tdb.url ? await buildApp(configFor(base, 1), { db: await tdb.open(), workers: false }) : await buildApp(configFor(base, 1), { db: tdb.db, workers: false })
+    const before = hs.stats().refreshesByPortal[String(portalId)] ?? 0
+    const tokens = await Promise.all([
+      app.services.tokens.accessToken(inst!.id),
+      other.services.tokens.accessToken(inst!.id),
+      app.services.tokens.accessToken(inst!.id),
+      other.services.tokens.accessToken(inst!.id),
+    ])
+    expect(new Set(tokens).size).toBe(1)
+    expect((hs.stats().refreshesByPortal[String(portalId)] ?? 0) - before).toBe(1)
+    await other.close()
+  })
+
+  test('invalid_grant marks the installation needs_reauth', async () => {
+    const [inst] = await installations()
+    await tdb.db.query(`UPDATE installations SET access_token_expires_at = now() WHERE id = $1`, [inst!.id])
+    hs.failRefresh(portalId, true)
+    await expect(app.services.tokens.accessToken(inst!.id)).rejects.toMatchObject({ code: 'INVALID_GRANT' })
+    const [after] = await installations()
+    expect(after).toMatchObject({ status: 'needs_reauth' })
+    expect(after!.lastError).toMatch(/invalid_grant/)
+    await expect(app.services.tokens.accessToken(inst!.id)).rejects.toMatchObject({ code: 'INSTALLATION_INACTIVE' })
+    hs.failRefresh(portalId, false)
+    expect((await follow(`${base}/oauth/hubspot/install`)).status).toBe(200)
+    expect((await installations())[0]).toMatchObject({ status: 'active', lastError: null })
+  })
+})
+
+describe('uninstall', () => {
+  test('revokes at HubSpot, erases the tokens, keeps the audit trail', async () => {
+    const [inst] = await installations()
+    const { rows: before } = await tdb.db.query<{ refresh_token_enc: string }>('SELECT refresh_token_enc FROM installations WHERE id = $1', [inst!.id])
+    const refreshToken = app.services.secrets.open(before[0]!.refresh_token_enc)
+    const res = await fetch(`${base}/api/v1/installations/${inst!.id}`, { method: 'DELETE', headers: adminHeaders })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ revoked: true, installation: { status: 'uninstalled' } })
+    const { rows } = await tdb.db.query<{ access_token_enc: string | null; refresh_token_enc: string | null }>('SELECT access_token_enc, refresh_token_enc FROM installations WHERE id = $1', [inst!.id])
+    expect(rows[0]).toEqual({ access_token_enc: null, refresh_token_enc: null })
+    const refused = await fetch(`${hs.url}/oauth/2026-03/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: hs.apps()[0]!.clientId, client_secret: hs.apps()[0]!.clientSecret }),
+    })
+    expect(refused.status).toBe(400)
+    const { rows: events } = await tdb.db.query<{ kind: string }>('SELECT kind FROM installation_events WHERE installation_id = $1 ORDER BY id', [inst!.id])
+    expect(events.map((e) => e.kind)).toEqual(['installed', 'reinstalled', 'needs_reauth', 'reinstalled', 'uninstalled'])
+    await expect(app.services.tokens.accessToken(inst!.id)).rejects.toMatchObject({ code: 'INSTALLATION_INACTIVE' })
+  })
+
+  test('an unknown installation is 404', async () => {
+    const res = await fetch(`${base}/api/v1/installations/00000000-0000-4000-8000-000000000000`, { method: 'DELETE', headers: adminHeaders })
+    expect(res.status).toBe(404)
+  })
+})
