@@ -23,6 +23,7 @@ import { InstallService } from './installations/install-service.ts'
 import { hubspotOAuth, salesforceOAuth } from './installations/install-wiring.ts'
 import { OAuthStates } from './installations/oauth-state.ts'
 import { TokenManager } from './installations/token-manager.ts'
+import { CrmAdapters } from './installations/crm-adapters.ts'
 import type { HubSpotOAuth, SalesforceOAuth } from './installations/crm-oauth.ts'
 import { hubspotScopes } from './manifest/manifest.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -141,7 +142,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   })
 
-  const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher, tokens, install }
+  const crm = new CrmAdapters({ db, tokens, config, metrics })
+
+  const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm }
   app.decorate('services', services)
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {

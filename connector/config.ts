@@ -28,6 +28,8 @@ const EnvSchema = Type.Object({
   SALESFORCE_CLIENT_ID: Type.Optional(Type.String()),
   SALESFORCE_CLIENT_SECRET: Type.Optional(Type.String()),
   SALESFORCE_LOGIN_URL: Type.Optional(Url),
+  SALESFORCE_NAMESPACE: Type.Optional(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,14}$' })),
+  SALESFORCE_DAILY_LIMIT_PERCENT: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   WHATSAPP_APP_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   WHATSAPP_VERIFY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   WHATSAPP_GRAPH_URL: Type.Optional(Url),
@@ -64,7 +66,15 @@ export interface Config {
     apiBase: string
     authUrl: string
   }
-  salesforce: { clientId?: string; clientSecret?: string; loginUrl: string }
+  salesforce: {
+    clientId?: string
+    clientSecret?: string
+    loginUrl: string
+    /** The managed package's namespace prefix for custom fields, when installed from the package. */
+    namespace?: string
+    /** Background work pauses once this share of the org's daily API allocation is used. */
+    dailyLimitFraction: number
+  }
   whatsapp: {
     appSecret?: string
     verifyToken?: string
@@ -88,7 +98,7 @@ export class ConfigError extends Error {
   }
 }
 
-const NUMERIC = new Set(['PORT'])
+const NUMERIC = new Set(['PORT', 'SALESFORCE_DAILY_LIMIT_PERCENT'])
 
 function pickEnv(source: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -167,6 +177,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       clientId: env.SALESFORCE_CLIENT_ID,
       clientSecret: env.SALESFORCE_CLIENT_SECRET,
       loginUrl: (env.SALESFORCE_LOGIN_URL ?? 'https://login.salesforce.com').replace(/\/+$/, ''),
+      namespace: env.SALESFORCE_NAMESPACE,
+      dailyLimitFraction: (env.SALESFORCE_DAILY_LIMIT_PERCENT ?? 90) / 100,
     },
     whatsapp: {
       appSecret: env.WHATSAPP_APP_SECRET,

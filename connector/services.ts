@@ -5,6 +5,7 @@ import type { Dispatcher } from './dispatch/dispatcher.ts'
 import type { InboxProcessor } from './inbox/inbox-processor.ts'
 import type { InstallService } from './installations/install-service.ts'
 import type { TokenManager } from './installations/token-manager.ts'
+import type { CrmAdapters } from './installations/crm-adapters.ts'
 import type { InboxWriter } from './inbox/inbox-writer.ts'
 import type { Metrics } from './plugins/metrics.ts'
 import type { SecretBox } from './security/secret-box.ts'
@@ -23,6 +24,7 @@ export interface Services {
   dispatcher: Dispatcher
   tokens: TokenManager
   install: InstallService
+  crm: CrmAdapters
 }
 
 export interface RouteOptions {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../connector/app.ts'
+import { findInstallation } from '../../connector/installations/installation-repository.ts'
 import { startHubSpotSimulator, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import { follow } from '../helpers/browser.ts'
 import { freePort } from '../helpers/free-port.ts'
@@ -158,6 +159,22 @@ describe('tokens', () => {
     hs.failRefresh(portalId, false)
     expect((await follow(`${base}/oauth/hubspot/install`)).status).toBe(200)
     expect((await installations())[0]).toMatchObject({ status: 'active', lastError: null })
+  })
+})
+
+describe('the installation\'s CrmAdapter', () => {
+  test('reads through the stored, refreshed tokens and counts its calls', async () => {
+    const list = hs.seed({ portalId, contacts: 30, lists: [{ name: 'VIP customers', size: 12 }] }).lists[0]!
+    const [inst] = await installations()
+    await tdb.db.query(`UPDATE installations SET access_token_expires_at = now() WHERE id = $1`, [inst!.id])
+    const adapter = app.services.crm.for((await findInstallation(tdb.db, inst!.id))!)
+    const sources = await adapter.listSegmentSources('VIP')
+    expect(sources.map((s) => s.name)).toContain('VIP customers')
+    let members = 0
+    for await (const page of adapter.streamSegmentMembers({ type: 'hubspot_list', id: String(list.listId) }, { properties: ['mobilephone', 'phone'] })) members += page.records.length
+    expect(members).toBe(12)
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    expect(metrics).toMatch(/connector_crm_calls_total\{crm="hubspot",endpoint="POST \/crm\/v3\/lists\/search",status="200"\} 1/)
   })
 })
 
