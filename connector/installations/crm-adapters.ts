@@ -16,6 +16,8 @@ import type { TokenManager } from './token-manager.ts'
 export class CrmAdapters {
   readonly #d: { db: Database; tokens: TokenManager; config: Config; metrics: Metrics }
   readonly #limiters = new Map<string, HubSpotRateLimiter>()
+  // One adapter per installation: Salesforce's daily-limit guard keeps its usage reading there.
+  readonly #adapters = new Map<string, { key: string; adapter: CrmAdapter }>()
   /** Latest Sforce-Limit-Info per installation, for display and metrics. */
   readonly apiUsage = new Map<string, { used: number; max: number }>()
 
@@ -24,6 +26,15 @@ export class CrmAdapters {
   }
 
   for(installation: Installation): CrmAdapter {
+    const key = `${installation.crm}:${installation.instanceUrl ?? ''}`
+    const cached = this.#adapters.get(installation.id)
+    if (cached?.key === key) return cached.adapter
+    const adapter = this.#build(installation)
+    this.#adapters.set(installation.id, { key, adapter })
+    return adapter
+  }
+
+  #build(installation: Installation): CrmAdapter {
     const { config, metrics, tokens, db } = this.#d
     const observer: CrmCallObserver = {
       onCall: ({ crm, endpoint, status }) => metrics.crmCalls.inc({ crm, endpoint, status: String(status) }),

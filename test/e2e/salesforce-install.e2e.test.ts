@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../connector/app.ts'
+import { findInstallation } from '../../connector/installations/installation-repository.ts'
 import { startSalesforceSimulator, type SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
 import { follow } from '../helpers/browser.ts'
 import { freePort } from '../helpers/free-port.ts'
@@ -103,6 +104,19 @@ describe('Salesforce tokens', () => {
     const res = await fetch(`${sf.url}/services/data/v62.0/limits`, { headers: { authorization: `Bearer ${fresh[0]}` } })
     expect(res.status).toBe(200)
     await other.close()
+  })
+
+  test('the installation\'s CrmAdapter reads the org through the managed tokens', async () => {
+    sf.seed({ orgId, contacts: 50, campaigns: [{ name: 'Spring webinar', size: 20 }] })
+    const [inst] = await installations()
+    const adapter = app.services.crm.for((await findInstallation(tdb.db, inst!.id))!)
+    expect(app.services.crm.for((await findInstallation(tdb.db, inst!.id))!)).toBe(adapter)
+    const campaign = (await adapter.listSegmentSources()).find((s) => s.name === 'Spring webinar')!
+    expect(campaign.type).toBe('salesforce_campaign')
+    sf.expireAccessTokens(orgId)
+    let members = 0
+    for await (const page of adapter.streamSegmentMembers(campaign, { properties: ['MobilePhone', 'FirstName'] })) members += page.records.length
+    expect(members).toBe(20)
   })
 
   test('uninstall revokes at Salesforce and erases the tokens', async () => {

@@ -26,12 +26,6 @@ beforeAll(async () => {
   sim.registerConnectedApp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, callbackUrls: [REDIRECT_URI] })
   org = sim.createOrg({
     dailyApiLimit: 50_000,
-    extraFields: {
-      // Our packaged date field, and Campaign's standard member counts, which the simulator's Campaign lacks.
-      Contact: [{ name: 'WhatsApp_Opt_In_Date__c', type: 'datetime' }],
-      Lead: [{ name: 'WhatsApp_Opt_In_Date__c', type: 'datetime' }],
-      Campaign: [{ name: 'NumberOfContacts', type: 'int' }, { name: 'NumberOfLeads', type: 'int' }],
-    },
   })
   seeded = sim.seed({
     orgId: org.orgId,
@@ -131,12 +125,12 @@ describe('Salesforce adapter against the simulator', () => {
     const listView = seeded.listViews[0]
     const report = seeded.reports[0]
     expect(sources).toEqual(expect.arrayContaining([
-      { type: 'salesforce_campaign', id: campaign?.id, name: 'Spring Promo' },
+      { type: 'salesforce_campaign', id: campaign?.id, name: 'Spring Promo', size: 2_300 },
       { type: 'salesforce_list_view', id: `Contact:${listView?.id}`, name: 'WhatsApp opted in', objectType: 'Contact' },
       expect.objectContaining({ type: 'salesforce_list_view', name: 'All Open Leads', objectType: 'Lead' }),
       { type: 'salesforce_report', id: report?.id, name: 'All WhatsApp Contacts' },
     ]))
-    expect(await adapter.listSegmentSources('spring')).toEqual([{ type: 'salesforce_campaign', id: campaign?.id, name: 'Spring Promo' }])
+    expect(await adapter.listSegmentSources('spring')).toEqual([{ type: 'salesforce_campaign', id: campaign?.id, name: 'Spring Promo', size: 2_300 }])
     expect(await adapter.getSegmentSource({ type: 'salesforce_report', id: report?.id ?? '' })).toEqual({ type: 'salesforce_report', id: report?.id, name: 'All WhatsApp Contacts', objectType: 'Contact' })
     expect(await adapter.getSegmentSource({ type: 'salesforce_list_view', id: `Contact:${listView?.id}` })).toMatchObject({ name: 'WhatsApp opted in' })
   })

@@ -1,3 +1,4 @@
+import { countMember } from './campaign-counts.ts'
 import { RecordFailure, SfError } from './errors.ts'
 import type { Faults } from './faults.ts'
 import { normalizeId } from './ids.ts'
@@ -149,7 +150,10 @@ function store(org: Org, def: SObjectDef, next: SRecord, previous: SRecord | und
     const after = next[f.name]
     if (after !== null && after !== undefined) index.set(indexKey(f, after), next.Id)
   }
-  if (def.name === 'CampaignMember' && !previous) org.memberIndex.set(`${next.CampaignId}|${next.ContactId ?? next.LeadId}`, next.Id)
+  if (def.name === 'CampaignMember' && !previous) {
+    org.memberIndex.set(`${next.CampaignId}|${next.ContactId ?? next.LeadId}`, next.Id)
+    countMember(org, next, 1)
+  }
   table(org, def.name).records.set(next.Id, next)
 }
 
@@ -239,7 +243,10 @@ function removeFromStore(org: Org, def: SObjectDef, record: SRecord): void {
     const v = record[f.name]
     if (f.unique && v !== null && v !== undefined) uniqueIndex(org, def.name, f).delete(indexKey(f, v))
   }
-  if (def.name === 'CampaignMember') org.memberIndex.delete(`${record.CampaignId}|${record.ContactId ?? record.LeadId}`)
+  if (def.name === 'CampaignMember') {
+    org.memberIndex.delete(`${record.CampaignId}|${record.ContactId ?? record.LeadId}`)
+    countMember(org, record, -1)
+  }
   table(org, def.name).records.delete(record.Id)
 }
 

@@ -14,6 +14,10 @@ export interface SRecord {
   [field: string]: FieldValue | undefined
 }
 
+/** Hidden keys on a Campaign record holding its member counts. */
+export const CONTACT_COUNT = '__memberContacts'
+export const LEAD_COUNT = '__memberLeads'
+
 export type SObjectName = 'Contact' | 'Lead' | 'Campaign' | 'CampaignMember' | 'Task' | 'User'
 export const SOBJECT_NAMES: readonly SObjectName[] = ['Contact', 'Lead', 'Campaign', 'CampaignMember', 'Task', 'User']
 
@@ -113,6 +117,7 @@ const personFields = (): FieldDef[] => [
   field('IndividualId', 'reference', { label: 'Individual ID', referenceTo: [], relationshipName: 'Individual' }),
   field('LeadSource', 'picklist', { picklist: ['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other'] }),
   field('WhatsApp_Opt_In__c', 'boolean', { label: 'WhatsApp Opt-In', defaultValue: false }),
+  field('WhatsApp_Opt_In_Date__c', 'datetime', { label: 'WhatsApp Opt-In Date' }),
 ]
 
 /** Member fields mirror the member's Contact or Lead, as on the real CampaignMember object. */
@@ -160,6 +165,9 @@ function baseObjects(): Omit<SObjectDef, 'byLowerName' | 'byLowerRelationship'>[
         field('Type', 'picklist', { picklist: ['Conference', 'Webinar', 'Trade Show', 'Email', 'Advertisement', 'Other'] }),
         field('StartDate', 'date'),
         field('EndDate', 'date'),
+        // Roll-up counts Salesforce keeps on Campaign; maintained by campaign-counts.ts.
+        field('NumberOfContacts', 'int', { ...readOnly, derive: (r) => (r[CONTACT_COUNT] as number | undefined) ?? 0 }),
+        field('NumberOfLeads', 'int', { ...readOnly, derive: (r) => (r[LEAD_COUNT] as number | undefined) ?? 0 }),
       ],
     },
     {

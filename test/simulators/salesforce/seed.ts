@@ -1,3 +1,4 @@
+import { countMember } from './campaign-counts.ts'
 import { createRng, seedFromString, type Rng } from './prng.ts'
 import { compileSoql } from './soql.ts'
 import { listViewQuery } from './listview-routes.ts'
@@ -112,6 +113,7 @@ function addMember(org: Org, campaignId: string, personId: string, isLead: boole
     CreatedById: org.userId, LastModifiedById: org.userId, ...stamp,
   }
   table(org, 'CampaignMember').records.set(id, member)
+  countMember(org, member, 1)
   org.memberIndex.set(`${campaignId}|${personId}`, id)
   return member
 }
@@ -250,6 +252,7 @@ export function mutateOrg(org: Org, fraction: number, now: number): MutateResult
         if (memberships.length > 0 && rng.chance(0.5)) {
           const m = rng.pick(memberships)
           table(org, 'CampaignMember').records.delete(m.Id)
+          countMember(org, m, -1)
           table(org, 'CampaignMember').deleted.push({ id: m.Id, deletedDate: now })
           org.memberIndex.delete(`${m.CampaignId}|${id}`)
           result.membersRemoved.push(m.Id)
