@@ -94,6 +94,9 @@ CREATE INDEX inbound_messages_from ON inbound_messages (from_wa_id, occurred_at 
 CREATE TABLE consent_events (
   id bigserial PRIMARY KEY,
   phone text NOT NULL,
+  -- One key for every written form of the same WhatsApp number (Brazil's ninth digit, Mexico's
+  -- and Argentina's mobile prefixes), so a signal about a wa_id finds the CRM's number.
+  match_key text NOT NULL,
   installation_id uuid,
   state text NOT NULL CHECK (state IN ('opted_in', 'opted_out')),
   source text NOT NULL,
@@ -102,7 +105,7 @@ CREATE TABLE consent_events (
   recorded_at timestamptz NOT NULL DEFAULT now(),
   dedupe_key text UNIQUE
 );
-CREATE INDEX consent_events_phone ON consent_events (phone, occurred_at DESC, id DESC);
+CREATE INDEX consent_events_match_key ON consent_events (match_key, occurred_at DESC, id DESC);
 
 CREATE FUNCTION consent_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,8 +1,11 @@
 import type { Queryable } from '../db/database.ts'
+import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 
 // The append-only consent ledger. The current state of a phone is its latest event; at equal
 // times an opt-out wins, so "opt-out wins over an older opt-in" holds whatever order signals
 // arrive in. Events without an installation come from WhatsApp and apply to every installation.
+// Phones are matched by their WhatsApp match key, so a wa_id in an older national form (Brazil's
+// ninth digit, Mexico's and Argentina's mobile prefixes) finds the CRM's number.
 
 export type ConsentState = 'opted_in' | 'opted_out'
 export type ConsentStatus = ConsentState | 'unknown'
@@ -41,9 +44,9 @@ const ORDER = `occurred_at DESC, (state = 'opted_out') DESC, id DESC`
 /** Returns true when the event was new, false when its dedupe key was already recorded. */
 export async function recordConsentEvent(db: Queryable, e: ConsentEventInput): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO consent_events (phone, installation_id, state, source, evidence, occurred_at, dedupe_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING`,
-    [e.phone, e.installationId ?? null, e.state, e.source, JSON.stringify(e.evidence), e.occurredAt, e.dedupeKey ?? null],
+    `INSERT INTO consent_events (phone, match_key, installation_id, state, source, evidence, occurred_at, dedupe_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING`,
+    [e.phone, whatsappMatchKey(e.phone), e.installationId ?? null, e.state, e.source, JSON.stringify(e.evidence), e.occurredAt, e.dedupeKey ?? null],
   )
   return rowCount > 0
 }
@@ -51,9 +54,9 @@ export async function recordConsentEvent(db: Queryable, e: ConsentEventInput): P
 export async function consentHistory(db: Queryable, phone: string, installationId?: string): Promise<ConsentEvent[]> {
   const { rows } = await db.query<EventRow>(
     `SELECT state, source, evidence, occurred_at, recorded_at, installation_id FROM consent_events
-     WHERE phone = $1 AND ($2::uuid IS NULL OR installation_id IS NULL OR installation_id = $2::uuid)
+     WHERE match_key = $1 AND ($2::uuid IS NULL OR installation_id IS NULL OR installation_id = $2::uuid)
      ORDER BY ${ORDER}`,
-    [phone, installationId ?? null],
+    [whatsappMatchKey(phone), installationId ?? null],
   )
   return rows.map((r) => ({
     state: r.state,
@@ -72,9 +75,9 @@ export function currentState(history: ConsentEvent[]): ConsentStatus {
 export async function consentStatus(db: Queryable, phone: string, installationId?: string): Promise<ConsentStatus> {
   const { rows } = await db.query<{ state: ConsentState }>(
     `SELECT state FROM consent_events
-     WHERE phone = $1 AND ($2::uuid IS NULL OR installation_id IS NULL OR installation_id = $2::uuid)
+     WHERE match_key = $1 AND ($2::uuid IS NULL OR installation_id IS NULL OR installation_id = $2::uuid)
      ORDER BY ${ORDER} LIMIT 1`,
-    [phone, installationId ?? null],
+    [whatsappMatchKey(phone), installationId ?? null],
   )
   return rows[0]?.state ?? 'unknown'
 }

@@ -132,6 +132,20 @@ describe('consent signals from WhatsApp', () => {
     expect(rows[0]!.profile_name).toBe('Ada Lovelace')
   })
 
+  test('a STOP from a Brazilian wa_id without the ninth digit opts out the CRM\'s 13-digit number', async () => {
+    const body = fixtureJson('whatsapp/inbound_text.json')
+    const msg = body.entry[0].changes[0].value.messages[0]
+    msg.text.body = 'PARAR'
+    msg.id = 'wamid.br-stop'
+    msg.from = '551187654321'
+    body.entry[0].changes[0].value.contacts[0].wa_id = '551187654321'
+    await post(JSON.stringify(body))
+    await drain()
+    const c = await consent('+5511987654321')
+    expect(c.state).toBe('opted_out')
+    expect(c.events[0].evidence.wamid).toBe('wamid.br-stop')
+  })
+
   test('an ordinary message changes no consent', async () => {
     const raw = fixture('whatsapp/inbound_text.json')
     await post(raw)
