@@ -24,6 +24,9 @@ import { hubspotOAuth, salesforceOAuth } from './installations/install-wiring.ts
 import { OAuthStates } from './installations/oauth-state.ts'
 import { TokenManager } from './installations/token-manager.ts'
 import { CrmAdapters } from './installations/crm-adapters.ts'
+import { segmentRoutes } from './routes/api/segments.ts'
+import { SegmentScheduler } from './segments/segment-scheduler.ts'
+import { SegmentSyncer } from './segments/segment-sync.ts'
 import type { HubSpotOAuth, SalesforceOAuth } from './installations/crm-oauth.ts'
 import { hubspotScopes } from './manifest/manifest.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -143,6 +146,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
 
   const crm = new CrmAdapters({ db, tokens, config, metrics })
+  const syncer = new SegmentSyncer({ db, crm, log: log.child({ component: 'segments' }) })
+  const scheduler = new SegmentScheduler({ db, syncer, log: log.child({ component: 'schedules' }) })
 
   const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm }
   app.decorate('services', services)
@@ -181,15 +186,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await api.register(consentRoutes, { services })
     await api.register(messageRoutes, { services })
     await api.register(installationRoutes, { services, install })
+    await api.register(segmentRoutes, { services, syncer, scheduler })
   }, { prefix: '/api/v1' })
 
   if (options.workers !== false) {
     app.addHook('onReady', async () => {
       inboxProcessor.start()
       dispatcher.start()
+      await scheduler.start()
     })
   }
   app.addHook('onClose', async () => {
+    await scheduler.stop()
+    await syncer.drain()
     await inboxWriter.drain()
     await inboxProcessor.stop()
     await dispatcher.stop()

@@ -1,0 +1,295 @@
+import type { CountryCode } from 'libphonenumber-js'
+import type { Logger } from 'pino'
+import { CrmError, type CrmRecord, type MemberPage } from '../../crm-adapters/crm-adapter.ts'
+import { recordConsentEvent, type ConsentState } from '../consent/consent-ledger.ts'
+import type { Database, Transaction } from '../db/database.ts'
+import type { CrmAdapters } from '../installations/crm-adapters.ts'
+import { findInstallation } from '../installations/installation-repository.ts'
+import { normalizeCrmPhone } from '../phones/crm-phone.ts'
+import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
+import { consentFromCrmValue } from './consent-value.ts'
+import { applyMembershipDiff } from './membership-diff.ts'
+import { findSync, SEGMENT_COLUMNS, toSegment, type Segment, type SyncView } from './segment-repository.ts'
+import { InstallationInactiveError } from '../installations/token-manager.ts'
+
+// Segment sync: streams the CRM source page by page through the installation's CrmAdapter, keeps
+// the records and their WhatsApp recipients, notes what it has seen, and only at the end swaps the
+// membership in one transaction. Memory holds one page. Each page commits with the sync's cursor,
+// so a sync cut short (crash, rate-limit storm) resumes where it stopped; a sync that fails keeps
+// the last good membership. A segment runs one sync at a time across every connector instance:
+// the claim is a row update guarded by a heartbeat.
+
+/** A running sync whose heartbeat is older than this is taken to be dead, and is resumed. */
+export const HEARTBEAT_TIMEOUT_MS = 60_000
+
+export class SyncAlreadyRunningError extends Error {
+  readonly code = 'SYNC_RUNNING'
+  readonly syncId: string
+  constructor(syncId: string) {
+    super(`A sync of this segment is already running (${syncId})`)
+    this.name = 'SyncAlreadyRunningError'
+    this.syncId = syncId
+  }
+}
+
+export class SegmentNotFoundError extends Error {
+  readonly code = 'NOT_FOUND'
+  constructor(id: string) {
+    super(`Segment ${id} does not exist`)
+    this.name = 'SegmentNotFoundError'
+  }
+}
+
+export interface SegmentSyncerDeps {
+  db: Database
+  crm: CrmAdapters
+  log: Logger
+}
+
+interface Claim {
+  segment: Segment
+  syncId: string
+  cursor: string | undefined
+  resumed: boolean
+}
+
+export class SegmentSyncer {
+  readonly #d: SegmentSyncerDeps
+  readonly #running = new Set<Promise<unknown>>()
+
+  constructor(deps: SegmentSyncerDeps) {
+    this.#d = deps
+  }
+
+  /** Claims the segment and starts its sync in the background; resolves with the sync id. */
+  async start(segmentId: string, trigger: 'manual' | 'schedule' | 'created'): Promise<{ syncId: string; done: Promise<SyncView> }> {
+    const claim = await this.#claim(segmentId, trigger)
+    const done = this.#run(claim)
+    this.#running.add(done)
+    void done.finally(() => this.#running.delete(done)).catch(() => {})
+    return { syncId: claim.syncId, done }
+  }
+
+  /** Waits for the syncs this instance is running (graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#running])
+  }
+
+  async #claim(segmentId: string, trigger: 'manual' | 'schedule' | 'created'): Promise<Claim> {
+    return this.#d.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Parameters<typeof toSegment>[0]>(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE id = $1 FOR UPDATE`, [segmentId])
+      if (!rows[0]) throw new SegmentNotFoundError(segmentId)
+      const segment = toSegment(rows[0])
+      if (segment.runningSyncId && segment.heartbeatAt && Date.now() - segment.heartbeatAt.getTime() < HEARTBEAT_TIMEOUT_MS) {
+        throw new SyncAlreadyRunningError(segment.runningSyncId)
+      }
+      let syncId: string
+      let cursor: string | undefined
+      let resumed = false
+      if (segment.runningSyncId) {
+        // The previous sync stopped without finishing (its instance died or it was interrupted): go on from its cursor.
+        const prior = await tx.query<{ cursor: string | null; status: string }>('SELECT cursor, status FROM segment_syncs WHERE id = $1', [segment.runningSyncId])
+        if (prior.rows[0]?.status === 'running') {
+          syncId = segment.runningSyncId
+          cursor = prior.rows[0].cursor ?? undefined
+          resumed = true
+          await tx.query('UPDATE segment_syncs SET error = NULL, error_code = NULL WHERE id = $1', [syncId])
+        }
+      }
+      if (!resumed) {
+        const created = await tx.query<{ id: string }>('INSERT INTO segment_syncs (segment_id, trigger) VALUES ($1, $2) RETURNING id', [segmentId, trigger])
+        syncId = created.rows[0]!.id
+      }
+      await tx.query('UPDATE segments SET running_sync_id = $2, heartbeat_at = now() WHERE id = $1', [segmentId, syncId!])
+      return { segment, syncId: syncId!, cursor, resumed }
+    })
+  }
+
+  async #run(claim: Claim): Promise<SyncView> {
+    const { segment, syncId } = claim
+    const log = this.#d.log.child({ segmentId: segment.id, syncId })
+    try {
+      const installation = await findInstallation(this.#d.db, segment.installationId)
+      if (!installation || installation.status !== 'active') throw new InstallationInactiveError(installation?.status ?? 'gone')
+      const adapter = this.#d.crm.for(installation)
+      const properties = [...new Set([...segment.phoneProperties, ...(segment.consentProperty ? [segment.consentProperty] : []), ...segment.copyProperties])]
+      if (claim.resumed) log.info({ cursor: Boolean(claim.cursor) }, 'resuming an interrupted segment sync')
+      for await (const page of adapter.streamSegmentMembers(segment.source, { properties, cursor: claim.cursor })) {
+        await this.#d.db.transaction((tx) => this.#applyPage(tx, segment, syncId, page))
+      }
+      await this.#d.db.transaction(async (tx) => {
+        const diff = await applyMembershipDiff(tx, segment.id, syncId)
+        await tx.query(
+          `UPDATE segment_syncs SET status = 'succeeded', added = $2, removed = $3, unchanged = $4, cursor = NULL, finished_at = now() WHERE id = $1`,
+          [syncId, diff.added, diff.removed, diff.unchanged],
+        )
+        await tx.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, updated_at = now() WHERE id = $1', [segment.id])
+      })
+      log.info('segment sync succeeded')
+    } catch (error) {
+      await this.#fail(segment, syncId, error, log)
+    }
+    return (await findSync(this.#d.db, syncId))!
+  }
+
+  async #applyPage(tx: Transaction, segment: Segment, syncId: string, page: MemberPage): Promise<void> {
+    const prepared = page.records.map((r) => prepare(r, segment))
+    // Several records may share a number: one recipient per match key (the page's last record wins its properties).
+    const recipients = new Map<string, (typeof prepared)[number]>()
+    for (const p of prepared) if (p.key) recipients.set(p.key, p)
+    const contactIds = new Map<string, string>()
+    if (recipients.size) {
+      const list = [...recipients.values()]
+      const { rows } = await tx.query<{ id: string; match_key: string }>(
+        `INSERT INTO contacts (installation_id, phone, match_key, country, properties)
+         SELECT $1, p, k, c, pr::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(p, k, c, pr)
+         ON CONFLICT (installation_id, match_key) DO UPDATE SET phone = EXCLUDED.phone, country = EXCLUDED.country,
+           properties = EXCLUDED.properties, updated_at = now()
+         RETURNING id, match_key`,
+        [segment.installationId, list.map((p) => p.e164), list.map((p) => p.key), list.map((p) => p.country ?? null), list.map((p) => JSON.stringify(p.copied))],
+      )
+      for (const r of rows) contactIds.set(r.match_key, r.id)
+    }
+    if (prepared.length) {
+      await tx.query(
+        `INSERT INTO crm_records (installation_id, object_type, record_id, contact_id, phone_status, consent_value, properties, crm_updated_at)
+         SELECT $1, t, i, c::uuid, s, v, pr::jsonb, u FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS x(t, i, c, s, v, pr, u)
+         ON CONFLICT (installation_id, object_type, record_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, phone_status = EXCLUDED.phone_status,
+           consent_value = EXCLUDED.consent_value, properties = EXCLUDED.properties, crm_updated_at = EXCLUDED.crm_updated_at, synced_at = now()`,
+        [
+          segment.installationId, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id),
+          prepared.map((p) => (p.key ? contactIds.get(p.key) ?? null : null)), prepared.map((p) => p.phoneStatus),
+          prepared.map((p) => p.consentValue), prepared.map((p) => JSON.stringify(p.copied)), prepared.map((p) => p.record.updatedAt ?? null),
+        ],
+      )
+      await tx.query(
+        `INSERT INTO segment_sync_seen (sync_id, object_type, record_id)
+         SELECT $1, t, i FROM unnest($2::text[], $3::text[]) AS x(t, i) ON CONFLICT DO NOTHING`,
+        [syncId, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id)],
+      )
+    }
+    await this.#mirrorCrmConsent(tx, segment, syncId, prepared)
+    await tx.query(
+      `UPDATE segment_syncs SET cursor = $2, pages = pages + 1, crm_calls = crm_calls + $3,
+         invalid = invalid + $4 WHERE id = $1`,
+      [syncId, page.nextCursor ?? null, page.calls, prepared.filter((p) => p.phoneStatus !== 'ok').length],
+    )
+    await tx.query('UPDATE segments SET heartbeat_at = now() WHERE id = $1', [segment.id])
+  }
+
+  /**
+   * The CRM's opt-in property is read on every sync; a value that differs from the connector's
+   * current state becomes a consent event from the CRM, with the property as its evidence.
+   */
+  async #mirrorCrmConsent(tx: Transaction, segment: Segment, syncId: string, prepared: Prepared[]): Promise<void> {
+    if (!segment.consentProperty) return
+    const withValue = prepared.filter((p) => p.key && p.crmConsent)
+    if (!withValue.length) return
+    const keys = [...new Set(withValue.map((p) => p.key!))]
+    const { rows } = await tx.query<{ match_key: string; state: ConsentState }>(
+      `SELECT DISTINCT ON (match_key) match_key, state FROM consent_events
+       WHERE match_key = ANY($1::text[]) AND (installation_id IS NULL OR installation_id = $2)
+       ORDER BY match_key, occurred_at DESC, (state = 'opted_out') DESC, id DESC`,
+      [keys, segment.installationId],
+    )
+    const current = new Map(rows.map((r) => [r.match_key, r.state]))
+    for (const p of withValue) {
+      if (current.get(p.key!) === p.crmConsent) continue
+      const occurredAt = p.record.updatedAt ? new Date(p.record.updatedAt) : new Date()
+      const recorded = await recordConsentEvent(tx, {
+        phone: p.e164!,
+        installationId: segment.installationId,
+        state: p.crmConsent!,
+        source: `crm_${segment.source.type.split('_')[0]}`,
+        evidence: { property: segment.consentProperty, value: p.consentValue, objectType: p.record.objectType, recordId: p.record.id, segmentId: segment.id, syncId },
+        occurredAt,
+        dedupeKey: `crm:${segment.installationId}:${p.record.objectType}:${p.record.id}:${p.consentValue}:${occurredAt.toISOString()}`,
+      })
+      if (recorded) current.set(p.key!, p.crmConsent!)
+    }
+  }
+
+  async #fail(segment: Segment, syncId: string, error: unknown, log: Logger): Promise<void> {
+    const crmError = error instanceof CrmError ? error : undefined
+    const message = crmError
+      ? describe(crmError)
+      : error instanceof InstallationInactiveError
+        ? `The installation is ${error.status}: reinstall the app to sync this segment.`
+        : `Sync failed: ${(error as Error)?.message ?? String(error)}`
+    const code = crmError?.code ?? (error instanceof InstallationInactiveError ? error.code : 'INTERNAL')
+    // A retryable interruption (rate limits, CRM outage) stays resumable from its cursor; anything else ends the sync.
+    const resumable = crmError?.retryable === true
+    try {
+      await this.#d.db.transaction(async (tx) => {
+        if (resumable) {
+          await tx.query('UPDATE segment_syncs SET error_code = $2, error = $3 WHERE id = $1', [syncId, crmError!.code, `${message} The next sync resumes from where this one stopped.`])
+          await tx.query('UPDATE segments SET heartbeat_at = NULL WHERE id = $1', [segment.id])
+        } else {
+          await tx.query(`UPDATE segment_syncs SET status = 'failed', error_code = $2, error = $3, cursor = NULL, finished_at = now() WHERE id = $1`, [syncId, code, message])
+          await tx.query('DELETE FROM segment_sync_seen WHERE sync_id = $1', [syncId])
+          await tx.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL WHERE id = $1', [segment.id])
+        }
+      })
+    } catch (recordError) {
+      log.error({ err: recordError }, 'could not record the segment sync failure')
+    }
+    log.warn({ err: error, resumable }, 'segment sync failed; the last good membership is kept')
+  }
+}
+
+interface Prepared {
+  record: CrmRecord
+  e164: string | undefined
+  key: string | undefined
+  country: string | undefined
+  phoneStatus: 'ok' | 'missing' | 'invalid' | 'fixed_line'
+  consentValue: string | null
+  crmConsent: ConsentState | undefined
+  copied: Record<string, string | null>
+}
+
+/** The first phone property holding a WhatsApp-able number wins; otherwise the most telling reason. */
+function prepare(record: CrmRecord, segment: Segment): Prepared {
+  let status: Prepared['phoneStatus'] = 'missing'
+  let found: { e164: string; country: string | undefined } | undefined
+  for (const property of segment.phoneProperties) {
+    const n = normalizeCrmPhone(record.properties[property], segment.defaultCountry as CountryCode)
+    if (n.ok) {
+      found = { e164: n.e164, country: n.country }
+      break
+    }
+    if (n.reason === 'fixed_line' || (n.reason === 'invalid' && status === 'missing')) status = n.reason
+  }
+  const consentValue = segment.consentProperty ? record.properties[segment.consentProperty] ?? null : null
+  const copied: Record<string, string | null> = {}
+  for (const p of segment.copyProperties) copied[p] = record.properties[p] ?? null
+  return {
+    record,
+    e164: found?.e164,
+    key: found ? whatsappMatchKey(found.e164) : undefined,
+    country: found?.country,
+    phoneStatus: found ? 'ok' : status,
+    consentValue,
+    crmConsent: consentFromCrmValue(consentValue),
+    copied,
+  }
+}
+
+function describe(error: CrmError): string {
+  switch (error.code) {
+    case 'NOT_FOUND':
+      return 'The source no longer exists in the CRM (deleted, or no longer visible to the installing user).'
+    case 'MISSING_SCOPES':
+      return 'The installation lacks a permission this source needs; reinstall the app and grant it.'
+    case 'INVALID_GRANT':
+    case 'UNAUTHORIZED':
+      return 'The installation needs re-authorisation: reinstall the app.'
+    case 'RATE_LIMITED':
+    case 'REQUEST_LIMIT_EXCEEDED':
+    case 'DAILY_LIMIT_GUARD':
+      return `The CRM's API limit stopped the sync (${error.platformCode ?? error.code}).`
+    default:
+      return `The CRM answered: ${error.message}`
+  }
+}
+

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startHubSpotStack, startSalesforceStack, type CrmStack } from '../helpers/crm-stack.ts'
+import { signedHeaders } from '../helpers/webhooks.ts'
+import type { HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
+import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
+
+// Segments end to end: CRM lists synced into WhatsApp audiences through the simulators.
+
+describe('HubSpot list → segment', () => {
+  let s: CrmStack<HubSpotSimulator> & { portalId: number }
+  let listId: string
+  let segmentId: string
+
+  beforeAll(async () => {
+    s = await startHubSpotStack()
+    const seeded = s.sim.seed({ portalId: s.portalId, contacts: 900, lists: [{ name: 'Spring customers', size: 600, processingType: 'MANUAL' }] })
+    listId = seeded.lists[0]!.listId
+  })
+  afterAll(async () => {
+    await s?.close()
+  })
+
+  const body = () => ({
+    installationId: s.installationId,
+    name: 'Spring customers on WhatsApp',
+    source: { type: 'hubspot_list', id: listId },
+    phoneProperties: ['mobilephone', 'phone'],
+    defaultCountry: 'US',
+    consentProperty: 'whatsapp_opt_in',
+    copyProperties: ['firstname'],
+  })
+
+  test('bad definitions are refused with a clear 4xx and nothing is written', async () => {
+    const cases: Array<[unknown, number, string]> = [
+      [{ ...body(), defaultCountry: 'XX' }, 400, 'INVALID_COUNTRY'],
+      [{ ...body(), schedule: 'every tuesday' }, 400, 'INVALID_SCHEDULE'],
+      [{ ...body(), phoneProperties: [] }, 400, 'VALIDATION_ERROR'],
+      [{ ...body(), installationId: '00000000-0000-4000-8000-000000000000' }, 422, 'UNKNOWN_INSTALLATION'],
+      [{ ...body(), source: { type: 'salesforce_campaign', id: '701000000000001' } }, 400, 'SOURCE_CRM_MISMATCH'],
+      [{ ...body(), source: { type: 'hubspot_list', id: '999999' } }, 422, 'SOURCE_NOT_FOUND'],
+    ]
+    for (const [payload, status, code] of cases) {
+      const r = await s.api('POST', '/segments', payload)
+      expect([r.status, r.json.code], JSON.stringify(payload)).toEqual([status, code])
+    }
+    expect((await s.api('GET', '/segments')).json).toEqual([])
+  })
+
+  test('a full sync reads every member once with the fewest calls, and counts what it found', async () => {
+    const created = await s.api('POST', '/segments', body())
+    expect(created.status).toBe(201)
+    expect(created.json).toMatchObject({ source: { type: 'hubspot_list', id: listId, name: 'Spring customers' }, counts: { members: 0 }, lastSync: null })
+    segmentId = created.json.id
+    s.sim.resetStats()
+    const sync = await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
+    expect(sync.status).toBe(200)
+    expect(sync.json).toMatchObject({ status: 'succeeded', added: 600, removed: 0, unchanged: 0 })
+    // 600 members: 3 membership pages of ≤250 and 3 + 3 + 1 batch reads of ≤100 = 10 calls.
+    expect(sync.json.crmCalls).toBe(10)
+    expect(s.sim.stats().total).toBe(10)
+    const seg = (await s.api('GET', `/segments/${segmentId}`)).json
+    expect(seg.counts.members).toBe(600)
+    expect(seg.counts.invalidPhone).toBe(sync.json.invalid)
+    expect(seg.counts.optedIn + seg.counts.optedOut + seg.counts.noConsent).toBeLessThanOrEqual(600 - seg.counts.invalidPhone)
+    expect(seg.counts.reachable).toBe(seg.counts.optedIn)
+    expect(seg.lastSync.id).toBe(sync.json.id)
+    expect(seg.syncs).toHaveLength(1)
+  })
+
+  test('members page by cursor, each exactly once, with consent', async () => {
+    const seen = new Set<string>()
+    let cursor: string | null = null
+    do {
+      const r = await s.api('GET', `/segments/${segmentId}/members?limit=250${cursor ? `&cursor=${cursor}` : ''}`)
+      expect(r.status).toBe(200)
+      for (const m of r.json.members) {
+        expect(seen.has(m.recordId)).toBe(false)
+        seen.add(m.recordId)
+        if (m.phoneStatus === 'ok') expect(['opted_in', 'opted_out', 'unknown']).toContain(m.consent)
+        else expect(m.consent).toBeNull()
+      }
+      cursor = r.json.nextCursor
+    } while (cursor)
+    expect(seen.size).toBe(600)
+    expect(new Set(s.sim.listMembers(s.portalId, listId).map(String))).toEqual(seen)
+    expect((await s.api('GET', `/segments/${segmentId}/members?cursor=garbage`)).status).toBe(400)
+  })
+
+  test('records sharing a number, in any written form, are one WhatsApp recipient', async () => {
+    const [a, b, c] = s.sim.listMembers(s.portalId, listId)
+    s.sim.setContactProperties(s.portalId, a!, { mobilephone: '+55 11 98765-4321', whatsapp_opt_in: 'true' })
+    s.sim.setContactProperties(s.portalId, b!, { mobilephone: '+551187654321', whatsapp_opt_in: 'true' })
+    s.sim.setContactProperties(s.portalId, c!, { mobilephone: '0055 11 9 8765 4321', whatsapp_opt_in: 'true' })
+    await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
+    const { rows } = await s.tdb.db.query<{ n: number; phones: string[] }>(
+      `SELECT count(DISTINCT contact_id)::int AS n, array_agg(DISTINCT c.phone) AS phones FROM crm_records r JOIN contacts c ON c.id = r.contact_id
+       WHERE r.record_id = ANY($1::text[])`, [[a, b, c].map(String)],
+    )
+    expect(rows[0]).toEqual({ n: 1, phones: ['+5511987654321'] })
+    const consent = (await s.api('GET', '/consent?phone=%2B5511987654321')).json
+    expect(consent.state).toBe('opted_in')
+    expect(consent.events[0]).toMatchObject({ source: 'crm_hubspot', evidence: { property: 'whatsapp_opt_in', value: 'true' } })
+  })
+
+  test('a WhatsApp opt-out after the CRM opt-in wins, and re-syncs do not flip it back', async () => {
+    const waBody = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+      contacts: [{ profile: { name: 'Ana' }, wa_id: '551187654321' }],
+      messages: [{ from: '551187654321', id: 'wamid.seg-stop', timestamp: String(Math.floor(Date.now() / 1000) + 5), type: 'text', text: { body: 'Stop' } }],
+    } }] }] })
+    expect((await fetch(`${s.base}/webhooks/whatsapp`, { method: 'POST', body: waBody, headers: signedHeaders(waBody) })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 400))
+    await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
+    expect((await s.api('GET', '/consent?phone=%2B5511987654321')).json.state).toBe('opted_out')
+  })
+
+  test('a re-sync after changes applies exactly the additions and removals', async () => {
+    const before = new Set(s.sim.listMembers(s.portalId, listId))
+    const m = s.sim.mutate({ portalId: s.portalId, fraction: 0.1, kinds: ['list'] })
+    const added = m.listAdded.filter((x) => x.listId === listId && !before.has(x.recordId)).length
+    const removed = m.listRemoved.filter((x) => x.listId === listId).length
+    const after = s.sim.listMembers(s.portalId, listId).length
+    const sync = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect(sync).toMatchObject({ status: 'succeeded', added, removed })
+    expect(sync.added + sync.unchanged).toBe(after)
+    expect((await s.api('GET', `/segments/${segmentId}`)).json.counts.members).toBe(after)
+  })
+
+  test('a source that no longer exists fails the sync with that reason and keeps the last good membership', async () => {
+    const members = (await s.api('GET', `/segments/${segmentId}`)).json.counts.members
+    s.sim.failNext({ route: 'GET /crm/v3/lists/:listId/memberships', status: 404, times: 1 })
+    const sync = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect(sync).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND' } })
+    expect(sync.error.message).toMatch(/no longer exists/)
+    const seg = (await s.api('GET', `/segments/${segmentId}`)).json
+    expect(seg.counts.members).toBe(members)
+    expect(seg.lastSync.status).toBe('failed')
+  })
+
+  test('a sync cut short by a CRM outage resumes from its cursor without duplicating or dropping members', async () => {
+    s.sim.failNext({ route: 'POST /crm/v3/objects/contacts/batch/read', status: 503, times: 20 })
+    const first = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect(first.status).toBe('running')
+    expect(first.error.code).toBe('SERVER_ERROR')
+    s.sim.clearFaults()
+    const resumed = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect(resumed.id).toBe(first.id)
+    expect(resumed.status).toBe('succeeded')
+    expect(resumed.added + resumed.unchanged).toBe(s.sim.listMembers(s.portalId, listId).length)
+  })
+
+  test('a running sync is not started twice; a scheduled tick meanwhile is skipped', async () => {
+    s.sim.setLatency({ ms: 30 })
+    const a = s.api('POST', `/segments/${segmentId}/sync`)
+    const b = await s.api('POST', `/segments/${segmentId}/sync`)
+    const first = await a
+    expect([first.status, b.status].sort()).toEqual([202, 409])
+    s.sim.setLatency({ ms: 0 })
+    const running = (await s.api('GET', `/segments/${segmentId}`)).json.lastSync
+    for (let i = 0; i < 100 && (await s.api('GET', `/segments/${segmentId}`)).json.lastSync.status === 'running'; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(running.status).toBe('running')
+  })
+})
+
+describe('Salesforce campaign → segment', () => {
+  let s: CrmStack<SalesforceSimulator> & { orgId: string }
+  beforeAll(async () => {
+    s = await startSalesforceStack()
+  })
+  afterAll(async () => {
+    await s?.close()
+  })
+
+  test('contacts and leads of a campaign become members; phones normalised; calls counted', async () => {
+    const seeded = s.sim.seed({ orgId: s.orgId, contacts: 1200, leads: 800, campaigns: [{ name: 'Webinar', size: 2100, leadShare: 0.3 }] })
+    const campaign = seeded.campaigns[0]!
+    const created = await s.api('POST', '/segments', {
+      installationId: s.installationId, name: 'Webinar attendees', source: { type: 'salesforce_campaign', id: campaign.id },
+      phoneProperties: ['MobilePhone', 'Phone'], defaultCountry: 'US', consentProperty: 'WhatsApp_Opt_In__c', copyProperties: ['FirstName'],
+    })
+    expect(created.status).toBe(201)
+    const sync = (await s.api('POST', `/segments/${created.json.id}/sync?wait=true`)).json
+    expect(campaign.members).toBeGreaterThan(1000)
+    expect(sync).toMatchObject({ status: 'succeeded', added: campaign.members, removed: 0 })
+    // SOQL pages of 2,000 records with the relationship fields: one call per page, no batch reads.
+    expect(sync.crmCalls).toBe(Math.ceil(campaign.members / 2000))
+    const members = (await s.api('GET', `/segments/${created.json.id}/members?limit=1000`)).json.members
+    expect(new Set(members.map((m: { objectType: string }) => m.objectType))).toEqual(new Set(['contact', 'lead']))
+    expect(members.filter((m: { phoneStatus: string }) => m.phoneStatus === 'ok').every((m: { phone: string }) => /^\+\d{8,15}$/.test(m.phone))).toBe(true)
+  })
+})
