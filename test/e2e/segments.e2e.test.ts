@@ -184,7 +184,14 @@ describe('Salesforce campaign → segment', () => {
     expect(sync).toMatchObject({ status: 'succeeded', added: campaign.members, removed: 0 })
     // SOQL pages of 2,000 records with the relationship fields: one call per page, no batch reads.
     expect(sync.crmCalls).toBe(Math.ceil(campaign.members / 2000))
-    const members = (await s.api('GET', `/segments/${created.json.id}/members?limit=1000`)).json.members
+    const members: Array<{ objectType: string; phoneStatus: string; phone: string }> = []
+    let cursor: string | null = null
+    do {
+      const page: { json: { members: typeof members; nextCursor: string | null } } = await s.api('GET', `/segments/${created.json.id}/members?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
+      members.push(...page.json.members)
+      cursor = page.json.nextCursor
+    } while (cursor)
+    expect(members).toHaveLength(campaign.members)
     expect(new Set(members.map((m: { objectType: string }) => m.objectType))).toEqual(new Set(['contact', 'lead']))
     expect(members.filter((m: { phoneStatus: string }) => m.phoneStatus === 'ok').every((m: { phone: string }) => /^\+\d{8,15}$/.test(m.phone))).toBe(true)
   })
