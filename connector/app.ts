@@ -149,7 +149,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const syncer = new SegmentSyncer({ db, crm, log: log.child({ component: 'segments' }) })
   const scheduler = new SegmentScheduler({ db, syncer, log: log.child({ component: 'schedules' }) })
 
-  const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm }
+  const services: Services = { config, db, log, secrets, graph, metrics, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm, syncer, scheduler }
   app.decorate('services', services)
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {

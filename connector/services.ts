@@ -6,6 +6,8 @@ import type { InboxProcessor } from './inbox/inbox-processor.ts'
 import type { InstallService } from './installations/install-service.ts'
 import type { TokenManager } from './installations/token-manager.ts'
 import type { CrmAdapters } from './installations/crm-adapters.ts'
+import type { SegmentScheduler } from './segments/segment-scheduler.ts'
+import type { SegmentSyncer } from './segments/segment-sync.ts'
 import type { InboxWriter } from './inbox/inbox-writer.ts'
 import type { Metrics } from './plugins/metrics.ts'
 import type { SecretBox } from './security/secret-box.ts'
@@ -25,6 +27,8 @@ export interface Services {
   tokens: TokenManager
   install: InstallService
   crm: CrmAdapters
+  syncer: SegmentSyncer
+  scheduler: SegmentScheduler
 }
 
 export interface RouteOptions {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { buildApp } from '../../connector/app.ts'
 import { startHubSpotStack, startSalesforceStack, type CrmStack } from '../helpers/crm-stack.ts'
+import { testConfig } from '../helpers/test-config.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
 import type { HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
@@ -149,7 +151,19 @@ describe('HubSpot list → segment', () => {
     expect(resumed.added + resumed.unchanged).toBe(s.sim.listMembers(s.portalId, listId).length)
   })
 
-  test('a running sync is not started twice; a scheduled tick meanwhile is skipped', async () => {
+  test('two connector instances ticking the same schedule run the sync once', async () => {
+    const other = await buildApp(testConfig({ HUBSPOT_CLIENT_ID: 'x', HUBSPOT_CLIENT_SECRET: 'y', HUBSPOT_API_BASE: s.sim.url }), { db: s.tdb.url ? await s.tdb.open() : s.tdb.db, workers: false })
+    s.sim.setLatency({ ms: 20 })
+    const outcomes = await Promise.all([s.app.services.scheduler.tick(segmentId), other.services.scheduler.tick(segmentId)])
+    expect(outcomes.sort()).toEqual(['skipped', 'started'])
+    s.sim.setLatency({ ms: 0 })
+    for (let i = 0; i < 200 && (await s.api('GET', `/segments/${segmentId}`)).json.lastSync.status === 'running'; i++) await new Promise((r) => setTimeout(r, 50))
+    const seg = (await s.api('GET', `/segments/${segmentId}`)).json
+    expect(seg.lastSync).toMatchObject({ status: 'succeeded', trigger: 'schedule' })
+    await other.close()
+  })
+
+  test('a manual sync while one is running answers 409', async () => {
     s.sim.setLatency({ ms: 30 })
     const a = s.api('POST', `/segments/${segmentId}/sync`)
     const b = await s.api('POST', `/segments/${segmentId}/sync`)

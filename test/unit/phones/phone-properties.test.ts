@@ -29,13 +29,18 @@ interface Person {
 
 // Brazil: area codes with mobiles (libphonenumber), 8-digit subscriber numbers that existed before the ninth digit.
 const brazil: fc.Arbitrary<Person> = fc
-  .record({ area: fc.constantFrom('11', '19', '21', '27', '31', '41', '51', '61', '71', '81', '85', '92', '98'), first: fc.constantFrom('6', '7', '8', '9'), rest: digits(7) })
+  .record({
+    area: fc.constantFrom('11', '19', '21', '27', '31', '41', '51', '61', '71', '81', '85', '92', '98'),
+    first: fc.constantFrom('6', '7', '8', '9'),
+    rest: digits(7),
+  })
   .map(({ area, first, rest }) => {
     const eight = first + rest
+    const dashed = `${eight.slice(0, 4)}-${eight.slice(4)}`
     return {
       key: `55${area}9${eight}`,
-      forms: [`+55${area}9${eight}`, `55${area}9${eight}`, `55${area}${eight}`, `+55 ${area} ${eight.slice(0, 4)}-${eight.slice(4)}`],
-      national: [`(${area}) 9${eight.slice(0, 4)}-${eight.slice(4)}`, `(${area}) ${eight.slice(0, 4)}-${eight.slice(4)}`, `0${area} 9${eight}`],
+      forms: [`+55${area}9${eight}`, `55${area}9${eight}`, `55${area}${eight}`, `+55 ${area} ${dashed}`],
+      national: [`(${area}) 9${dashed}`, `(${area}) ${dashed}`, `0${area} 9${eight}`],
       country: 'BR',
     }
   })
@@ -97,7 +102,10 @@ describe('normalizeCrmPhone properties', () => {
       fc.oneof(brazil, mexico, argentina).chain((person) =>
         fc.constantFrom(...person.forms, ...person.national).map((text) => ({ text, country: person.country })),
       ),
-      fc.record({ text: fc.stringMatching(/^(?:\+|0)?[1-9]\d{9,12}$/), country: fc.constantFrom<CountryCode>('US', 'DE', 'BR', 'MX', 'AR', 'IN', 'GB') }),
+      fc.record({
+        text: fc.stringMatching(/^(?:\+|0)?[1-9]\d{9,12}$/),
+        country: fc.constantFrom<CountryCode>('US', 'DE', 'BR', 'MX', 'AR', 'IN', 'GB'),
+      }),
     )
     fc.assert(
       fc.property(input, countries, ({ text, country }, otherCountry) => {
