@@ -27,6 +27,15 @@ export class SegmentScheduler {
 
   async tick(segmentId: string): Promise<'started' | 'skipped'> {
     try {
+      // An uninstalled or re-authorisation-pending installation does no background work.
+      const { rows } = await this.#d.db.query<{ status: string }>(
+        'SELECT i.status FROM segments s JOIN installations i ON i.id = s.installation_id WHERE s.id = $1',
+        [segmentId],
+      )
+      if (rows[0]?.status !== 'active') {
+        this.#d.log.info({ segmentId, installationStatus: rows[0]?.status ?? 'gone' }, 'scheduled sync skipped: the installation is not active')
+        return 'skipped'
+      }
       await this.#d.syncer.start(segmentId, 'schedule')
       return 'started'
     } catch (error) {

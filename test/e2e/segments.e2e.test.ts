@@ -176,6 +176,23 @@ describe('HubSpot list → segment', () => {
   })
 })
 
+describe('background work after uninstall', () => {
+  test('a scheduled sync of an uninstalled installation is skipped without a sync record', async () => {
+    const s = await startHubSpotStack()
+    try {
+      const listId = s.sim.seed({ portalId: s.portalId, contacts: 20, lists: [{ name: 'L', size: 10 }] }).lists[0]!.listId
+      const seg = (await s.api('POST', '/segments', { installationId: s.installationId, name: 'L', source: { type: 'hubspot_list', id: listId }, phoneProperties: ['mobilephone'], defaultCountry: 'US', schedule: '0 3 * * *' })).json
+      expect((await s.api('DELETE', `/installations/${s.installationId}`)).status).toBe(200)
+      expect(await s.app.services.scheduler.tick(seg.id)).toBe('skipped')
+      expect((await s.api('GET', `/segments/${seg.id}`)).json.lastSync).toBeNull()
+      const manual = (await s.api('POST', `/segments/${seg.id}/sync?wait=true`)).json
+      expect(manual).toMatchObject({ status: 'failed', error: { code: 'INSTALLATION_INACTIVE' } })
+    } finally {
+      await s.close()
+    }
+  })
+})
+
 describe('Salesforce campaign → segment', () => {
   let s: CrmStack<SalesforceSimulator> & { orgId: string }
   beforeAll(async () => {
