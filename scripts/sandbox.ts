@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { buildApp } from '../connector/app.ts'
 import { loadConfig } from '../connector/config.ts'
 import { startGraphSimulator } from '../test/simulators/graph/graph-simulator.ts'
+import { startHubSpotSimulator } from '../test/simulators/hubspot/hubspot-simulator.ts'
 
-// `npm run sandbox`: the whole product on one machine, with no accounts. Starts the Graph API
-// simulator and the connector (embedded PGlite in ./data/sandbox), connects a WhatsApp number,
-// sends a template and prints each step, then stays up so you can explore /docs and the API.
+// `npm run sandbox`: the whole product on one machine, with no accounts. Starts the Graph API and
+// HubSpot simulators and the connector (embedded PGlite in ./data/sandbox), installs the app in a
+// simulated HubSpot portal, syncs a list into a WhatsApp segment, connects a WhatsApp number, sends
+// a template and follows it, opts a person out, and prints each step; then stays up so you can
+// explore /docs and the API.
 
 const PORT = Number(process.env.PORT ?? 3000)
 const adminToken = process.env.ADMIN_TOKEN ?? `sandbox-${randomBytes(12).toString('hex')}`
@@ -18,6 +21,12 @@ const graph = await startGraphSimulator({ appSecret })
 graph.addNumber({ ...number, verifiedName: 'Sandbox Outdoor Co', messagesPerSecond: 80 })
 graph.addTemplate(number.wabaId, { name: 'spring_sale', language: 'en_US', category: 'MARKETING', components: [{ type: 'BODY', text: 'Hi {{1}}, take {{2}} off everything this week.' }, { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'Stop promotions' }] }] })
 
+const hubspot = await startHubSpotSimulator()
+const portalId = hubspot.portals()[0]!.portalId
+hubspot.setAutoConsent({ portalId })
+const list = hubspot.seed({ portalId, contacts: 500, lists: [{ name: 'Spring customers', size: 200, processingType: 'MANUAL' }] }).lists[0]!
+const hubspotApp = hubspot.apps()[0]!
+
 const config = loadConfig({
   ...process.env,
   NODE_ENV: 'development',
@@ -28,6 +37,11 @@ const config = loadConfig({
   WHATSAPP_APP_SECRET: appSecret,
   WHATSAPP_VERIFY_TOKEN: 'sandbox-verify-token',
   WHATSAPP_GRAPH_URL: graph.url,
+  HUBSPOT_CLIENT_ID: hubspotApp.clientId,
+  HUBSPOT_CLIENT_SECRET: hubspotApp.clientSecret,
+  HUBSPOT_APP_ID: String(hubspotApp.appId),
+  HUBSPOT_API_BASE: hubspot.url,
+  HUBSPOT_AUTH_URL: `${hubspot.url}/oauth/authorize`,
 })
 const app = await buildApp(config)
 await app.listen({ port: PORT, host: config.host })
@@ -41,6 +55,25 @@ const api = async (method: string, path: string, body?: unknown) => {
 console.log(`connector    ${config.publicUrl}  (API docs: ${config.publicUrl}/docs)`)
 console.log(`admin token  ${adminToken}`)
 console.log(`graph sim    ${graph.url}  (control: ${graph.url}/_sim/stats)`)
+console.log(`hubspot sim  ${hubspot.url}  (control: ${hubspot.url}/_sim/stats)`)
+
+// The admin's browser: install → HubSpot consent → callback.
+let location: string | null = `${config.publicUrl}/oauth/hubspot/install`
+let page = ''
+while (location) {
+  const res: Response = await fetch(location, { redirect: 'manual' })
+  location = res.headers.get('location') ? new URL(res.headers.get('location')!, location).toString() : null
+  page = await res.text()
+}
+const installation = (await api('GET', '/installations')).json.find((i: { crm: string }) => i.crm === 'hubspot')
+console.log(`0. installed the app in HubSpot portal ${installation?.accountId}: ${page.includes('installed') ? 'ok' : 'failed'}`)
+const segment = await api('POST', '/segments', {
+  installationId: installation.id, name: 'Spring customers on WhatsApp', source: { type: 'hubspot_list', id: list.listId },
+  phoneProperties: ['mobilephone', 'phone'], defaultCountry: 'US', consentProperty: 'whatsapp_opt_in', copyProperties: ['firstname'],
+})
+const sync = await api('POST', `/segments/${segment.json.id}/sync?wait=true`)
+const counts = (await api('GET', `/segments/${segment.json.id}`)).json.counts
+console.log(`   synced list "${list.name}": ${sync.json.added} members in ${sync.json.crmCalls} HubSpot calls; reachable ${counts.reachable}, opted out ${counts.optedOut}, no consent ${counts.noConsent}, invalid phones ${counts.invalidPhone}`)
 
 const connected = await api('POST', '/whatsapp-numbers', { phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, accessToken: number.accessToken })
 console.log(`1. connected WhatsApp number ${connected.json.displayPhoneNumber} (${connected.status})`)
@@ -73,6 +106,7 @@ console.log('\nThe sandbox keeps running; press Ctrl+C to stop.')
 const stop = async () => {
   await app.close()
   await graph.close()
+  await hubspot.close()
   process.exit(0)
 }
 process.on('SIGINT', stop)

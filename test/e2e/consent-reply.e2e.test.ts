@@ -36,6 +36,6 @@ test('a STOP is confirmed once, as a reply to the person\'s message', async () =
   expect(reply.body).toMatchObject({ text: { body: REPLY }, context: { message_id: 'wamid.stop-reply' } })
   await new Promise((r) => setTimeout(r, 300))
   expect(s.graph.messages().filter((m) => m.to === '4915177777777')).toHaveLength(1)
-  const consent = await (await fetch(`${s.url}/api/v1/consent?phone=%2B4915177777777`, { headers: adminHeaders })).json()
+  const consent = (await (await fetch(`${s.url}/api/v1/consent?phone=%2B4915177777777`, { headers: adminHeaders })).json()) as { state: string }
   expect(consent.state).toBe('opted_out')
 })
