@@ -7,6 +7,7 @@ import type { SecretBox } from '../security/secret-box.ts'
 import type { SendComponent, WhatsAppClient } from '../whatsapp/graph-client.ts'
 import { GraphError, GraphTransportError } from '../whatsapp/graph-errors.ts'
 import { Pacer } from './pacer.ts'
+import { PollingLoop } from '../jobs/polling-loop.ts'
 
 // Sends queued messages. A message is claimed (SKIP LOCKED) and marked 'sending' in its own
 // commit before Graph is called, so a crash after the call can never lead to a blind resend: a
@@ -44,38 +45,29 @@ const OPT_OUT_CODE = 131050
 export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'onSend'>> & Pick<DispatcherOptions, 'onSend'>
   readonly #pacer = new Pacer()
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #stopped = true
+  readonly #loop: PollingLoop
 
   constructor(options: DispatcherOptions) {
     this.#o = { batchSize: 100, pollMs: 250, maxAttempts: 5, staleSendingMs: 10 * 60_000, ...options }
+    this.#loop = new PollingLoop(() => this.#dispatchAll(), this.#o.pollMs)
   }
 
   start(): void {
-    this.#stopped = false
-    this.nudge()
+    this.#loop.start()
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true
-    clearTimeout(this.#timer)
-    await this.#running
+  stop(): Promise<void> {
+    return this.#loop.stop()
   }
 
   nudge(): void {
-    if (this.#stopped || this.#running) return
-    clearTimeout(this.#timer)
-    this.#running = this.#loop().finally(() => {
-      this.#running = undefined
-      if (!this.#stopped) this.#timer = setTimeout(() => this.nudge(), this.#o.pollMs)
-    })
+    this.#loop.nudge()
   }
 
-  async #loop(): Promise<void> {
+  async #dispatchAll(): Promise<void> {
     try {
       await this.reconcileStale()
-      while (!this.#stopped && (await this.runOnce()) > 0) { /* drain */ }
+      while (!this.#loop.stopped && (await this.runOnce()) > 0) { /* drain */ }
     } catch (error) {
       if (isConnectionError(error)) this.#o.log.warn('dispatch paused: database unreachable')
       else this.#o.log.error({ err: error }, 'dispatch failed')

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { isConnectionError, type Database, type Transaction } from '../db/database.ts'
 import type { InboxSource } from './inbox-writer.ts'
+import { PollingLoop } from '../jobs/polling-loop.ts'
 
 // Drains the inbox, separately from intake. Rows are claimed with FOR UPDATE SKIP LOCKED so
 // several connector instances share the work without taking the same row; handlers are
@@ -45,44 +46,29 @@ interface Row {
 
 export class InboxProcessor {
   readonly #o: Required<Omit<InboxProcessorOptions, 'onProcessed'>> & Pick<InboxProcessorOptions, 'onProcessed'>
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #stopped = true
-  #again = false
+  readonly #loop: PollingLoop
 
   constructor(options: InboxProcessorOptions) {
     this.#o = { batchSize: 200, pollMs: 250, maxAttempts: 8, ...options }
+    this.#loop = new PollingLoop(() => this.#drainAll(), this.#o.pollMs)
   }
 
   start(): void {
-    this.#stopped = false
-    this.nudge()
+    this.#loop.start()
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true
-    clearTimeout(this.#timer)
-    await this.#running
+  stop(): Promise<void> {
+    return this.#loop.stop()
   }
 
   /** Asks for a drain now (after intake wrote rows) instead of at the next poll. */
   nudge(): void {
-    if (this.#stopped) return
-    if (this.#running) {
-      this.#again = true
-      return
-    }
-    clearTimeout(this.#timer)
-    this.#running = this.#loop().finally(() => {
-      this.#running = undefined
-      if (!this.#stopped) this.#timer = setTimeout(() => this.nudge(), this.#again ? 0 : this.#o.pollMs)
-      this.#again = false
-    })
+    this.#loop.nudge()
   }
 
-  async #loop(): Promise<void> {
+  async #drainAll(): Promise<void> {
     try {
-      while (!this.#stopped && (await this.drainOnce()) > 0) { /* keep draining while there is work */ }
+      while (!this.#loop.stopped && (await this.drainOnce()) > 0) { /* keep draining while there is work */ }
     } catch (error) {
       if (isConnectionError(error)) this.#o.log.warn('inbox processing paused: database unreachable')
       else this.#o.log.error({ err: error }, 'inbox processing failed')

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { consentHistory, currentState, recordConsentEvent } from '../../consent/consent-ledger.ts'
 import { AppError } from '../../errors.ts'
-import { InvalidPhoneError, requireE164 } from '../../phones/phone-number.ts'
 import type { RouteOptions } from '../../services.ts'
+import { phoneParam } from './phone-param.ts'
 
 const Event = Type.Object({
   state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
@@ -33,15 +33,6 @@ const ManualChange = Type.Object({
   installationId: Type.Optional(Type.String({ format: 'uuid' })),
 }, { additionalProperties: false })
 
-function phoneOr400(input: string): string {
-  try {
-    return requireE164(input)
-  } catch (error) {
-    if (error instanceof InvalidPhoneError) throw new AppError(400, 'INVALID_PHONE', `${error.message}; expected E.164 such as +4915123456789`)
-    throw error
-  }
-}
-
 export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   app.get('/consent', {
     schema: {
@@ -52,7 +43,7 @@ export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
   }, async (request) => {
     const q = request.query as { phone: string; installationId?: string }
-    const phone = phoneOr400(q.phone)
+    const phone = phoneParam(q.phone)
     const events = await consentHistory(services.db, phone, q.installationId)
     return { phone, state: currentState(events), events, writebacks: [] }
   })
@@ -66,7 +57,7 @@ export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
   }, async (request, reply) => {
     const body = request.body as typeof ManualChange.static
-    const phone = phoneOr400(body.phone)
+    const phone = phoneParam(body.phone)
     const occurredAt = body.occurredAt ? new Date(body.occurredAt) : new Date()
     if (occurredAt.getTime() > Date.now() + 5 * 60_000) throw new AppError(400, 'OCCURRED_IN_FUTURE', 'occurredAt lies in the future')
     await recordConsentEvent(services.db, {

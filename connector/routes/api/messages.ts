@@ -6,7 +6,8 @@ import { AppError, notFound } from '../../errors.ts'
 import { enqueueMessage, findMessage } from '../../messages/message-repository.ts'
 import { MESSAGE_STATUSES } from '../../messages/status-order.ts'
 import { findNumber } from '../../numbers/number-repository.ts'
-import { InvalidPhoneError, e164ToWaId, requireE164 } from '../../phones/phone-number.ts'
+import { e164ToWaId } from '../../phones/phone-number.ts'
+import { phoneParam } from './phone-param.ts'
 import type { RouteOptions } from '../../services.ts'
 
 const MessageView = Type.Object({
@@ -62,13 +63,7 @@ export const messageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
   }, async (request, reply) => {
     const body = request.body as typeof SendBody.static
-    let phone: string
-    try {
-      phone = requireE164(body.to)
-    } catch (error) {
-      if (error instanceof InvalidPhoneError) throw new AppError(400, 'INVALID_PHONE', error.message)
-      throw error
-    }
+    const phone = phoneParam(body.to)
     const number = await findNumber(services.db, body.numberId)
     if (!number) throw notFound('WhatsApp number', body.numberId)
     if ((await consentStatus(services.db, phone)) === 'opted_out') {
