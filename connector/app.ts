@@ -28,9 +28,11 @@ import { segmentRoutes } from './routes/api/segments.ts'
 import { SegmentScheduler } from './segments/segment-scheduler.ts'
 import { SegmentSyncer } from './segments/segment-sync.ts'
 import type { HubSpotOAuth, SalesforceOAuth } from './installations/crm-oauth.ts'
-import { hubspotScopes } from './manifest/manifest.ts'
+import { hubspotConsentProperty, hubspotScopes } from './manifest/manifest.ts'
 import { healthRoutes } from './routes/health.ts'
 import { whatsappWebhookRoutes } from './routes/webhooks/whatsapp.ts'
+import { hubspotWebhookRoutes } from './routes/webhooks/hubspot.ts'
+import { hubspotInboxHandler } from './hubspot/contact-events.ts'
 import { resolveEncryptionKey } from './security/encryption-key.ts'
 import { SecretBox } from './security/secret-box.ts'
 import type { Services } from './services.ts'
@@ -92,6 +94,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         log,
         optOutReply: config.consent.optOutReply,
         optInReply: config.consent.optInReply,
+        onEvent: (kind, detail) => metrics.events.inc({ kind, detail }),
+      }),
+      hubspot: hubspotInboxHandler({
+        consentProperty: hubspotConsentProperty(),
+        appId: config.hubspot.appId,
+        log,
         onEvent: (kind, detail) => metrics.events.inc({ kind, detail }),
       }),
     },
@@ -179,6 +187,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes, { services })
   await app.register(whatsappWebhookRoutes, { services })
+  await app.register(hubspotWebhookRoutes, { services })
   await app.register(installRoutes, { install })
   await app.register(async (api) => {
     requireAdmin(api, config.adminToken)

@@ -3,7 +3,7 @@ import { buildApp } from '../../connector/app.ts'
 import { startHubSpotStack, startSalesforceStack, type CrmStack } from '../helpers/crm-stack.ts'
 import { testConfig } from '../helpers/test-config.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
-import type { HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
+import { signatureV3, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
 
 // Segments end to end: CRM lists synced into WhatsApp audiences through the simulators.
@@ -114,6 +114,36 @@ describe('HubSpot list → segment', () => {
     await new Promise((r) => setTimeout(r, 400))
     await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
     expect((await s.api('GET', '/consent?phone=%2B5511987654321')).json.state).toBe('opted_out')
+  })
+
+  test('a signed HubSpot webhook changing the opt-in property changes consent; our own echo does not', async () => {
+    const [, , , d] = s.sim.listMembers(s.portalId, listId)
+    s.sim.setContactProperties(s.portalId, d!, { mobilephone: '+14155550199', whatsapp_opt_in: 'true' })
+    await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
+    expect((await s.api('GET', '/consent?phone=%2B14155550199')).json.state).toBe('opted_in')
+    const target = `${s.base}/webhooks/hubspot`
+    const echo = await s.sim.sendContactWebhooks(s.portalId, [{ objectId: d!, propertyName: 'whatsapp_opt_in', propertyValue: 'false', changeSource: 'INTEGRATION', sourceId: String(s.sim.apps()[0]!.appId), eventId: 9001, occurredAt: Date.now() }], target)
+    expect(echo.status).toBe(200)
+    await new Promise((r) => setTimeout(r, 400))
+    expect((await s.api('GET', '/consent?phone=%2B14155550199')).json.state).toBe('opted_in')
+    const change = await s.sim.sendContactWebhooks(s.portalId, [{ objectId: d!, propertyName: 'whatsapp_opt_in', propertyValue: 'false', changeSource: 'CRM_UI', sourceId: 'userId:45678', eventId: 9002, occurredAt: Date.now() }], target)
+    expect(change.status).toBe(200)
+    await new Promise((r) => setTimeout(r, 400))
+    const c = (await s.api('GET', '/consent?phone=%2B14155550199')).json
+    expect(c.state).toBe('opted_out')
+    expect(c.events[0]).toMatchObject({ source: 'crm_hubspot_webhook', evidence: { eventId: 9002, value: 'false', changeSource: 'CRM_UI' } })
+  })
+
+  test('a HubSpot webhook with a wrong or old signature is 401 and stores nothing', async () => {
+    const { rows: before } = await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot'`)
+    const body = JSON.stringify([{ eventId: 1, portalId: s.portalId, subscriptionType: 'contact.propertyChange', objectId: 1, propertyName: 'whatsapp_opt_in', propertyValue: 'false' }])
+    const unsigned = await fetch(`${s.base}/webhooks/hubspot`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    expect(unsigned.status).toBe(401)
+    const old = Date.now() - 6 * 60_000
+    const stale = await fetch(`${s.base}/webhooks/hubspot`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-request-timestamp': String(old), 'x-hubspot-signature-v3': signatureV3(s.sim.apps()[0]!.clientSecret, 'POST', `${s.base}/webhooks/hubspot`, body, old) } })
+    expect(stale.status).toBe(401)
+    const { rows: after } = await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot'`)
+    expect(after[0]!.n).toBe(before[0]!.n)
   })
 
   test('a re-sync after changes applies exactly the additions and removals', async () => {

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino'
+import { recordConsentEvent } from '../consent/consent-ledger.ts'
+import type { Transaction } from '../db/database.ts'
+import { consentFromCrmValue } from '../segments/consent-value.ts'
+
+// Applies stored HubSpot contact webhooks (an array of events per delivery, reference hubspot.md
+// §6): a change of the consent property on a contact the connector knows becomes a consent event
+// from HubSpot. The connector's own writes come back as changes with changeSource INTEGRATION and
+// sourceId = our app id; those are echoes, not decisions, and are skipped.
+
+export interface HubSpotContactEvent {
+  eventId?: number | string
+  portalId?: number | string
+  appId?: number | string
+  occurredAt?: number
+  subscriptionType?: string
+  objectId?: number | string
+  propertyName?: string
+  propertyValue?: string
+  changeSource?: string
+  sourceId?: string
+}
+
+export function hubspotInboxHandler(deps: { consentProperty: string; appId: string | undefined; log: Logger; onEvent?: (kind: string, detail: string) => void }) {
+  return async (tx: Transaction, items: Array<{ body: unknown; receivedAt: Date }>): Promise<void> => {
+    for (const { body, receivedAt } of items) {
+      if (!Array.isArray(body)) throw new Error('a HubSpot webhook body is a JSON array of events')
+      for (const e of body as HubSpotContactEvent[]) await applyEvent(tx, e, receivedAt, deps)
+    }
+  }
+}
+
+async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: Date, deps: { consentProperty: string; appId: string | undefined; log: Logger; onEvent?: (kind: string, detail: string) => void }): Promise<void> {
+  if (e.subscriptionType !== 'contact.propertyChange' || e.propertyName !== deps.consentProperty) {
+    deps.onEvent?.('hubspot', e.subscriptionType ?? 'unknown')
+    return
+  }
+  if (e.changeSource === 'INTEGRATION' && deps.appId && String(e.sourceId) === deps.appId) {
+    deps.onEvent?.('hubspot', 'echo')
+    return
+  }
+  const state = consentFromCrmValue(e.propertyValue)
+  if (!state) return
+  const { rows } = await tx.query<{ installation_id: string; phone: string }>(
+    `SELECT r.installation_id, c.phone FROM installations i
+     JOIN crm_records r ON r.installation_id = i.id AND r.object_type = 'contact' AND r.record_id = $2
+     JOIN contacts c ON c.id = r.contact_id
+     WHERE i.crm = 'hubspot' AND i.account_id = $1 AND i.status = 'active'`,
+    [String(e.portalId), String(e.objectId)],
+  )
+  const known = rows[0]
+  if (!known) {
+    // A contact in no synced segment has no WhatsApp number here yet; its next sync reads the property.
+    deps.onEvent?.('hubspot', 'unknown_contact')
+    return
+  }
+  await recordConsentEvent(tx, {
+    phone: known.phone,
+    installationId: known.installation_id,
+    state,
+    source: 'crm_hubspot_webhook',
+    evidence: { eventId: e.eventId ?? null, property: e.propertyName, value: e.propertyValue ?? null, changeSource: e.changeSource ?? null, objectId: String(e.objectId) },
+    occurredAt: e.occurredAt ? new Date(e.occurredAt) : receivedAt,
+    dedupeKey: `hs-event:${e.portalId}:${e.eventId}`,
+  })
+  deps.onEvent?.('hubspot', 'consent')
+}

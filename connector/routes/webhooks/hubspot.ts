@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { isConnectionError } from '../../db/database.ts'
+import { AppError } from '../../errors.ts'
+import { checkHubSpotV3 } from '../../hubspot/request-signature.ts'
+import type { RouteOptions } from '../../services.ts'
+
+// HubSpot's webhook deliveries for installed portals: the v3 signature is checked on the raw body
+// against the URL HubSpot called (rebuilt from PUBLIC_URL, since a proxy may sit in front), the
+// body is stored in the inbox, and only then is the delivery acknowledged.
+
+const BODY_LIMIT = 1024 * 1024
+
+export const hubspotWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+  const { config, metrics, inboxWriter } = services
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body))
+
+  app.post('/webhooks/hubspot', {
+    bodyLimit: BODY_LIMIT,
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Contact events of installed HubSpot portals, signed with X-HubSpot-Signature-v3',
+      headers: Type.Object({ 'x-hubspot-signature-v3': Type.Optional(Type.String()), 'x-hubspot-request-timestamp': Type.Optional(Type.String()) }),
+      response: { 200: Type.Object({ status: Type.Literal('stored') }) },
+    },
+  }, async (request) => {
+    const secret = config.hubspot.clientSecret
+    if (!secret) throw new AppError(503, 'HUBSPOT_NOT_CONFIGURED', 'HUBSPOT_CLIENT_SECRET is not set, so HubSpot signatures cannot be checked')
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+    const problem = checkHubSpotV3({
+      method: 'POST',
+      url: `${config.publicUrl}${request.url}`,
+      rawBody: raw,
+      signature: request.headers['x-hubspot-signature-v3'] as string | undefined,
+      timestamp: request.headers['x-hubspot-request-timestamp'] as string | undefined,
+      clientSecret: secret,
+    })
+    if (problem) {
+      metrics.webhooks.inc({ source: 'hubspot', outcome: `signature_${problem}` })
+      throw new AppError(401, 'BAD_SIGNATURE', problem === 'stale' ? 'X-HubSpot-Request-Timestamp is more than 5 minutes old' : 'X-HubSpot-Signature-v3 is missing or does not match')
+    }
+    let events: unknown
+    try {
+      events = JSON.parse(raw.toString('utf8'))
+    } catch {
+      events = undefined
+    }
+    if (!Array.isArray(events)) {
+      metrics.webhooks.inc({ source: 'hubspot', outcome: 'invalid_body' })
+      throw new AppError(400, 'INVALID_BODY', 'A HubSpot webhook delivery is a JSON array of events')
+    }
+    try {
+      await inboxWriter.write('hubspot', raw)
+    } catch (error) {
+      metrics.webhooks.inc({ source: 'hubspot', outcome: 'store_failed' })
+      if (isConnectionError(error)) throw new AppError(503, 'DATABASE_UNAVAILABLE', 'The webhook could not be stored; retry later')
+      throw error
+    }
+    metrics.webhooks.inc({ source: 'hubspot', outcome: 'stored' })
+    return { status: 'stored' as const }
+  })
+}
