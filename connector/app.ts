@@ -25,6 +25,7 @@ import { OAuthStates } from './installations/oauth-state.ts'
 import { TokenManager } from './installations/token-manager.ts'
 import { CrmAdapters } from './installations/crm-adapters.ts'
 import { segmentRoutes } from './routes/api/segments.ts'
+import { adminPageRoutes } from './routes/admin/admin-page.ts'
 import { SegmentScheduler } from './segments/segment-scheduler.ts'
 import { SegmentSyncer } from './segments/segment-sync.ts'
 import type { HubSpotOAuth, SalesforceOAuth } from './installations/crm-oauth.ts'
@@ -197,6 +198,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await api.register(installationRoutes, { services, install })
     await api.register(segmentRoutes, { services, syncer, scheduler })
   }, { prefix: '/api/v1' })
+  await app.register(async (admin) => {
+    requireAdmin(admin, config.adminToken)
+    await admin.register(adminPageRoutes, { services })
+  })
 
   if (options.workers !== false) {
     app.addHook('onReady', async () => {

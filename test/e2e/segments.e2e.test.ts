@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildApp } from '../../connector/app.ts'
 import { startHubSpotStack, startSalesforceStack, type CrmStack } from '../helpers/crm-stack.ts'
-import { testConfig } from '../helpers/test-config.ts'
+import { adminHeaders, testConfig } from '../helpers/test-config.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
 import { signatureV3, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
@@ -144,6 +144,16 @@ describe('HubSpot list → segment', () => {
     expect(stale.status).toBe(401)
     const { rows: after } = await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot'`)
     expect(after[0]!.n).toBe(before[0]!.n)
+  })
+
+  test('the admin page shows installations and segments, behind the admin token', async () => {
+    expect((await fetch(`${s.base}/admin`)).status).toBe(401)
+    const res = await fetch(`${s.base}/admin`, { headers: adminHeaders })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/)
+    const html = await res.text()
+    expect(html).toContain(String(s.portalId))
+    expect(html).toContain('Spring customers on WhatsApp')
   })
 
   test('a re-sync after changes applies exactly the additions and removals', async () => {
