@@ -132,6 +132,7 @@ describe('HubSpot list → segment', () => {
     const c = (await s.api('GET', '/consent?phone=%2B14155550199')).json
     expect(c.state).toBe('opted_out')
     expect(c.events[0]).toMatchObject({ source: 'crm_hubspot_webhook', evidence: { eventId: 9002, value: 'false', changeSource: 'CRM_UI' } })
+    expect(c.installations).toEqual([{ installationId: s.installationId, crm: 'hubspot', accountId: String(s.portalId), state: 'opted_out' }])
   })
 
   test('a HubSpot webhook with a wrong or old signature is 401 and stores nothing', async () => {

@@ -218,7 +218,7 @@ describe('consent API', () => {
       expect(res.statusCode, bad).toBe(400)
       expect(res.json().code).toBe('INVALID_PHONE')
     }
-    expect(await consent('+447911123456')).toEqual({ phone: '+447911123456', state: 'unknown', events: [], writebacks: [] })
+    expect(await consent('+447911123456')).toEqual({ phone: '+447911123456', state: 'unknown', events: [], writebacks: [], installations: [] })
   })
 
   test('a manual change is recorded with its evidence; invalid bodies write nothing', async () => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { consentHistory, currentState, recordConsentEvent } from '../../consent/consent-ledger.ts'
 import { AppError } from '../../errors.ts'
+import { findInstallation, installationsOf } from '../../installations/installation-repository.ts'
 import type { RouteOptions } from '../../services.ts'
 import { phoneParam } from './phone-param.ts'
 
@@ -14,11 +15,19 @@ const Event = Type.Object({
   installationId: Type.Union([Type.String(), Type.Null()]),
 })
 
+const State = Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out'), Type.Literal('unknown')])
+
 const ConsentRecord = Type.Object({
   phone: Type.String(),
-  state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out'), Type.Literal('unknown')]),
+  state: State,
   events: Type.Array(Event),
   writebacks: Type.Array(Type.Unknown()),
+  installations: Type.Array(Type.Object({
+    installationId: Type.String(),
+    crm: Type.String(),
+    accountId: Type.String(),
+    state: State,
+  }), { description: 'The state in each CRM installation the number belongs to: WhatsApp signals count for all, CRM signals for their own' }),
 })
 
 const ManualChange = Type.Object({
@@ -34,6 +43,15 @@ const ManualChange = Type.Object({
 }, { additionalProperties: false })
 
 export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+  const consentRecord = async (phone: string, installationId: string | undefined) => {
+    const events = await consentHistory(services.db, phone, installationId)
+    const installations = []
+    for (const i of await installationsOf(services.db, phone, installationId)) {
+      installations.push({ installationId: i.id, crm: i.crm, accountId: i.accountId, state: currentState(await consentHistory(services.db, phone, i.id)) })
+    }
+    return { phone, state: currentState(events), events, writebacks: [], installations }
+  }
+
   app.get('/consent', {
     schema: {
       tags: ['consent'],
@@ -43,9 +61,7 @@ export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
     },
   }, async (request) => {
     const q = request.query as { phone: string; installationId?: string }
-    const phone = phoneParam(q.phone)
-    const events = await consentHistory(services.db, phone, q.installationId)
-    return { phone, state: currentState(events), events, writebacks: [] }
+    return consentRecord(phoneParam(q.phone), q.installationId)
   })
 
   app.post('/consent', {
@@ -58,6 +74,9 @@ export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
   }, async (request, reply) => {
     const body = request.body as typeof ManualChange.static
     const phone = phoneParam(body.phone)
+    if (body.installationId && !(await findInstallation(services.db, body.installationId))) {
+      throw new AppError(422, 'UNKNOWN_INSTALLATION', `Installation ${body.installationId} does not exist`)
+    }
     const occurredAt = body.occurredAt ? new Date(body.occurredAt) : new Date()
     if (occurredAt.getTime() > Date.now() + 5 * 60_000) throw new AppError(400, 'OCCURRED_IN_FUTURE', 'occurredAt lies in the future')
     await recordConsentEvent(services.db, {
@@ -68,7 +87,6 @@ export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
       evidence: body.evidence,
       occurredAt,
     })
-    const events = await consentHistory(services.db, phone, body.installationId)
-    return reply.code(201).send({ phone, state: currentState(events), events, writebacks: [] })
+    return reply.code(201).send(await consentRecord(phone, body.installationId))
   })
 }
