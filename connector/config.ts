@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   HUBSPOT_DEVELOPER_API_KEY: Type.Optional(Type.String()),
   HUBSPOT_API_BASE: Type.Optional(Url),
   HUBSPOT_AUTH_URL: Type.Optional(Url),
+  HUBSPOT_RATE_LIMIT: Type.Optional(Type.String({ pattern: '^[1-9]\\d*/[1-9]\\d*$', description: 'requests/seconds per portal, e.g. 100/10' })),
   SALESFORCE_CLIENT_ID: Type.Optional(Type.String()),
   SALESFORCE_CLIENT_SECRET: Type.Optional(Type.String()),
   SALESFORCE_LOGIN_URL: Type.Optional(Url),
@@ -65,6 +66,8 @@ export interface Config {
     developerApiKey?: string
     apiBase: string
     authUrl: string
+    /** Requests per window the connector allows itself per portal; unset: the adapter's default, under HubSpot's 100 per 10 s. */
+    rateLimit?: { max: number; intervalMs: number }
   }
   salesforce: {
     clientId?: string
@@ -172,6 +175,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       developerApiKey: env.HUBSPOT_DEVELOPER_API_KEY,
       apiBase: (env.HUBSPOT_API_BASE ?? 'https://api.hubapi.com').replace(/\/+$/, ''),
       authUrl: env.HUBSPOT_AUTH_URL ?? 'https://app.hubspot.com/oauth/authorize',
+      rateLimit: env.HUBSPOT_RATE_LIMIT ? { max: Number(env.HUBSPOT_RATE_LIMIT.split('/')[0]), intervalMs: Number(env.HUBSPOT_RATE_LIMIT.split('/')[1]) * 1000 } : undefined,
     },
     salesforce: {
       clientId: env.SALESFORCE_CLIENT_ID,

@@ -51,6 +51,22 @@ export async function recordConsentEvent(db: Queryable, e: ConsentEventInput): P
   return rowCount > 0
 }
 
+/** Records several events in one statement; returns how many were new. */
+export async function recordConsentEvents(db: Queryable, events: ConsentEventInput[]): Promise<number> {
+  if (!events.length) return 0
+  const { rowCount } = await db.query(
+    `INSERT INTO consent_events (phone, match_key, installation_id, state, source, evidence, occurred_at, dedupe_key)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::text[])
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [
+      events.map((e) => e.phone), events.map((e) => whatsappMatchKey(e.phone)), events.map((e) => e.installationId ?? null),
+      events.map((e) => e.state), events.map((e) => e.source), events.map((e) => JSON.stringify(e.evidence)),
+      events.map((e) => e.occurredAt), events.map((e) => e.dedupeKey ?? null),
+    ],
+  )
+  return rowCount
+}
+
 export async function consentHistory(db: Queryable, phone: string, installationId?: string): Promise<ConsentEvent[]> {
   const { rows } = await db.query<EventRow>(
     `SELECT state, source, evidence, occurred_at, recorded_at, installation_id FROM consent_events

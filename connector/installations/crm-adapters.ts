@@ -44,7 +44,7 @@ export class CrmAdapters {
     if (installation.crm === 'hubspot') {
       let limiter = this.#limiters.get(installation.accountId)
       if (!limiter) {
-        limiter = new HubSpotRateLimiter()
+        limiter = new HubSpotRateLimiter(config.hubspot.rateLimit ? { burst: config.hubspot.rateLimit } : {})
         this.#limiters.set(installation.accountId, limiter)
       }
       return new HubSpotAdapter({

@@ -1,7 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js'
 import type { Logger } from 'pino'
 import { CrmError, type CrmRecord, type MemberPage } from '../../crm-adapters/crm-adapter.ts'
-import { recordConsentEvent, type ConsentState } from '../consent/consent-ledger.ts'
+import { recordConsentEvents, type ConsentState } from '../consent/consent-ledger.ts'
 import type { Database, Transaction } from '../db/database.ts'
 import type { CrmAdapters } from '../installations/crm-adapters.ts'
 import { findInstallation } from '../installations/installation-repository.ts'
@@ -193,10 +193,15 @@ export class SegmentSyncer {
       [keys, segment.installationId],
     )
     const current = new Map(rows.map((r) => [r.match_key, r.state]))
+    // One event per recipient and page: the most recently modified record speaks for the number.
+    const latest = new Map<string, Prepared>()
     for (const p of withValue) {
-      if (current.get(p.key!) === p.crmConsent) continue
+      const seen = latest.get(p.key!)
+      if (!seen || (p.record.updatedAt ?? '') >= (seen.record.updatedAt ?? '')) latest.set(p.key!, p)
+    }
+    const events = [...latest.values()].filter((p) => current.get(p.key!) !== p.crmConsent).map((p) => {
       const occurredAt = p.record.updatedAt ? new Date(p.record.updatedAt) : new Date()
-      const recorded = await recordConsentEvent(tx, {
+      return {
         phone: p.e164!,
         installationId: segment.installationId,
         state: p.crmConsent!,
@@ -204,9 +209,9 @@ export class SegmentSyncer {
         evidence: { property: segment.consentProperty, value: p.consentValue, objectType: p.record.objectType, recordId: p.record.id, segmentId: segment.id, syncId },
         occurredAt,
         dedupeKey: `crm:${segment.installationId}:${p.record.objectType}:${p.record.id}:${p.consentValue}:${occurredAt.toISOString()}`,
-      })
-      if (recorded) current.set(p.key!, p.crmConsent!)
-    }
+      }
+    })
+    await recordConsentEvents(tx, events)
   }
 
   async #fail(segment: Segment, syncId: string, error: unknown, log: Logger): Promise<void> {

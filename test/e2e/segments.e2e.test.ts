@@ -57,9 +57,9 @@ describe('HubSpot list → segment', () => {
     const sync = await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
     expect(sync.status).toBe(200)
     expect(sync.json).toMatchObject({ status: 'succeeded', added: 600, removed: 0, unchanged: 0 })
-    // 600 members: 3 membership pages of ≤250 and 3 + 3 + 1 batch reads of ≤100 = 10 calls.
-    expect(sync.json.crmCalls).toBe(10)
-    expect(s.sim.stats().total).toBe(10)
+    // 600 members: 3 membership pages of ≤250 and 6 batch reads of ≤100 (500 ids, then 100) = 9 calls.
+    expect(sync.json.crmCalls).toBe(9)
+    expect(s.sim.stats().total).toBe(9)
     const seg = (await s.api('GET', `/segments/${segmentId}`)).json
     expect(seg.counts.members).toBe(600)
     expect(seg.counts.invalidPhone).toBe(sync.json.invalid)

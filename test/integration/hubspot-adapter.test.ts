@@ -77,7 +77,7 @@ describe('HubSpotAdapter against the simulator', () => {
     expect(await adapter.getSegmentSource(list)).toMatchObject({ id: list.id, size: 1_000 })
   })
 
-  it('streams 1,000 members exactly once with the asked properties, in 4 × (1 + 3) calls', async () => {
+  it('streams 1,000 members exactly once with the asked properties, in 2 × (2 + 5) calls', async () => {
     sim.resetStats()
     const pages = await collect(adapter.streamSegmentMembers(list, { properties: PROPERTIES }))
     const records = pages.flatMap((p) => p.records)
@@ -88,11 +88,11 @@ describe('HubSpotAdapter against the simulator', () => {
     }
     const stats = sim.stats()
     expect(pages.reduce((sum, p) => sum + p.calls, 0)).toBe(stats.total)
-    expect(stats.total).toBe(16)
-    expect(stats.byEndpoint).toEqual({ 'GET /crm/v3/lists/:listId/memberships': 4, 'POST /crm/v3/objects/contacts/batch/read': 12 })
+    expect(stats.total).toBe(14)
+    expect(stats.byEndpoint).toEqual({ 'GET /crm/v3/lists/:listId/memberships': 4, 'POST /crm/v3/objects/contacts/batch/read': 10 })
     expect(stats.rateLimited).toBe(0)
 
-    const resumed = await collect(adapter.streamSegmentMembers(list, { properties: PROPERTIES, cursor: pages[1]?.nextCursor ?? '' }))
+    const resumed = await collect(adapter.streamSegmentMembers(list, { properties: PROPERTIES, cursor: pages[0]?.nextCursor ?? '' }))
     expect(resumed.flatMap((p) => p.records.map((r) => r.id))).toEqual(members.slice(500))
   })
 
@@ -105,8 +105,8 @@ describe('HubSpotAdapter against the simulator', () => {
       const started = Date.now()
       const pages = await collect(paced.streamSegmentMembers(list, { properties: PROPERTIES }))
       expect(pages.flatMap((p) => p.records)).toHaveLength(1_000)
-      expect(sim.stats()).toMatchObject({ total: 16, rateLimited: 0 })
-      expect(Date.now() - started).toBeGreaterThanOrEqual(400) // 16 calls at 5 per 200 ms
+      expect(sim.stats()).toMatchObject({ total: 14, rateLimited: 0 })
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400) // 14 calls at 5 per 200 ms
     } finally {
       sim.setRateLimits({ burst: { max: 100, intervalMs: 10_000 } })
     }

@@ -89,7 +89,7 @@ describe('streamSegmentMembers', () => {
   const ref = { type: 'hubspot_list' as const, id: '7' }
   const properties = ['firstname', 'mobilephone', 'whatsapp_opt_in']
 
-  it('pages 250 memberships at a time and batch-reads them 100 at a time: 1 + 3 calls per full page', async () => {
+  it('reads two membership pages of 250 and batch-reads their 500 ids 100 at a time: 2 + 5 calls per full page', async () => {
     const { adapter, calls } = makeAdapter()
     const sizes: number[] = []
     const members = [...range(1001, 250), ...range(1251, 250), ...range(1501, 120)]
@@ -97,18 +97,17 @@ describe('streamSegmentMembers', () => {
     nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250' }).reply(200, membershipPage(members.slice(0, 250), 'cursor-1', 620))
     nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250', after: 'cursor-1' }).reply(200, membershipPage(members.slice(250, 500), 'cursor-2', 620))
     nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250', after: 'cursor-2' }).reply(200, membershipPage(members.slice(500), undefined, 620))
-    const reads = nock(API).post('/crm/v3/objects/contacts/batch/read').times(8).reply(batchReadReply(deleted, sizes))
+    const reads = nock(API).post('/crm/v3/objects/contacts/batch/read').times(7).reply(batchReadReply(deleted, sizes))
 
     const pages = await collect(adapter.streamSegmentMembers(ref, { properties }))
 
     expect(reads.isDone()).toBe(true)
-    expect(sizes.sort((a, b) => a - b)).toEqual([20, 50, 50, 100, 100, 100, 100, 100])
+    expect(sizes.sort((a, b) => a - b)).toEqual([20, 100, 100, 100, 100, 100, 100])
     expect(pages.map((p) => [p.records.length, p.nextCursor, p.calls])).toEqual([
-      [250, 'cursor-1', 4],
-      [249, 'cursor-2', 4],
+      [499, 'cursor-2', 7],
       [119, undefined, 3],
     ])
-    expect(calls).toHaveLength(11)
+    expect(calls).toHaveLength(10)
     expect(pages.reduce((sum, p) => sum + p.calls, 0)).toBe(calls.length)
     // Membership order kept (batch results came back reversed), deleted members skipped.
     const ids = pages.flatMap((p) => p.records.map((r) => r.id))
