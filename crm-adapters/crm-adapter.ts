@@ -30,6 +30,8 @@ export interface CrmRecord {
   properties: Record<string, string | null>
   /** Last modification as ISO time, when the CRM says. */
   updatedAt?: string
+  /** The source's own membership id (a Salesforce CampaignMember Id), by which removals are reported. */
+  memberKey?: string
 }
 
 export interface MemberPage {
@@ -85,6 +87,17 @@ export interface WriteResult {
   error?: CrmError
 }
 
+/** What changed in a segment's source since a time, where the CRM can say so. */
+export interface SegmentChanges {
+  /** Members added, or whose mapped properties changed, with those properties. */
+  upserted: CrmRecord[]
+  /** Membership ids (CrmRecord.memberKey) removed from the source. */
+  removedMemberKeys: string[]
+  /** The time the answer covers up to: the `since` of the next read. */
+  until: string
+  calls: number
+}
+
 export interface ChangePage {
   records: CrmRecord[]
   /** Resume point for the next read; always set (it is the high-water mark). */
@@ -106,6 +119,11 @@ export interface CrmAdapter {
   writeConsent(changes: ConsentWrite[]): Promise<WriteResult[]>
   /** Writes engagement as CRM activity (HubSpot communications/app events, Salesforce Tasks), idempotently. */
   writeEngagement(events: EngagementEvent[]): Promise<WriteResult[]>
+  /**
+   * Where the CRM can say what changed in a source since `since` (ISO time): those changes;
+   * undefined where it cannot (this source type, or `since` too old), and the caller reads it whole.
+   */
+  readSegmentChanges?(ref: SegmentSourceRef, options: { properties: string[]; since: string }): Promise<SegmentChanges | undefined>
   /** People records changed since the cursor (undefined: from now on), with the named properties. */
   readChangesSince(cursor: string | undefined, properties: string[]): AsyncIterable<ChangePage>
 }

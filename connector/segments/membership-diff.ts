@@ -17,9 +17,15 @@ export async function applyMembershipDiff(tx: Queryable, segmentId: string, sync
     [segmentId, syncId],
   )
   const added = await tx.query(
-    `INSERT INTO segment_members (segment_id, object_type, record_id)
-     SELECT $1, s.object_type, s.record_id FROM segment_sync_seen s WHERE s.sync_id = $2
+    `INSERT INTO segment_members (segment_id, object_type, record_id, member_key)
+     SELECT $1, s.object_type, s.record_id, s.member_key FROM segment_sync_seen s WHERE s.sync_id = $2
      ON CONFLICT DO NOTHING`,
+    [segmentId, syncId],
+  )
+  await tx.query(
+    `UPDATE segment_members m SET member_key = s.member_key FROM segment_sync_seen s
+     WHERE m.segment_id = $1 AND s.sync_id = $2 AND s.object_type = m.object_type AND s.record_id = m.record_id
+       AND m.member_key IS DISTINCT FROM s.member_key`,
     [segmentId, syncId],
   )
   const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_sync_seen WHERE sync_id = $1', [syncId])

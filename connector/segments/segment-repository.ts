@@ -14,6 +14,8 @@ export interface Segment {
   schedule: string | null
   runningSyncId: string | null
   heartbeatAt: Date | null
+  /** The time the last successful sync covered up to: where an incremental sync starts. */
+  changeCursor: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -32,12 +34,13 @@ interface Row {
   schedule: string | null
   running_sync_id: string | null
   heartbeat_at: Date | null
+  change_cursor: string | null
   created_at: Date
   updated_at: Date
 }
 
 export const SEGMENT_COLUMNS = `id, installation_id, name, source_type, source_id, source_name, phone_properties, default_country,
-  consent_property, copy_properties, schedule, running_sync_id, heartbeat_at, created_at, updated_at`
+  consent_property, copy_properties, schedule, running_sync_id, heartbeat_at, change_cursor, created_at, updated_at`
 
 export function toSegment(r: Row): Segment {
   return {
@@ -52,6 +55,7 @@ export function toSegment(r: Row): Segment {
     schedule: r.schedule,
     runningSyncId: r.running_sync_id,
     heartbeatAt: r.heartbeat_at,
+    changeCursor: r.change_cursor,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -129,6 +133,7 @@ export async function segmentCounts(db: Queryable, segment: Segment): Promise<Se
 export interface SyncView {
   id: string
   status: 'running' | 'succeeded' | 'failed'
+  mode: 'full' | 'incremental'
   trigger: string
   added: number
   removed: number
@@ -144,6 +149,7 @@ export interface SyncView {
 interface SyncRow {
   id: string
   status: SyncView['status']
+  mode: SyncView['mode']
   trigger: string
   added: number
   removed: number
@@ -159,7 +165,7 @@ interface SyncRow {
 
 function toSyncView(r: SyncRow): SyncView {
   const v: SyncView = {
-    id: r.id, status: r.status, trigger: r.trigger, added: r.added, removed: r.removed, unchanged: r.unchanged, invalid: r.invalid,
+    id: r.id, status: r.status, mode: r.mode, trigger: r.trigger, added: r.added, removed: r.removed, unchanged: r.unchanged, invalid: r.invalid,
     crmCalls: r.crm_calls, pages: r.pages, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
   }
   if (r.error) v.error = { code: r.error_code, message: r.error }
@@ -168,7 +174,7 @@ function toSyncView(r: SyncRow): SyncView {
 
 export async function syncHistory(db: Queryable, segmentId: string, limit = 20): Promise<SyncView[]> {
   const { rows } = await db.query<SyncRow>(
-    `SELECT id, status, trigger, added, removed, unchanged, invalid, crm_calls, pages, started_at, finished_at, error_code, error
+    `SELECT id, status, mode, trigger, added, removed, unchanged, invalid, crm_calls, pages, started_at, finished_at, error_code, error
      FROM segment_syncs WHERE segment_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
     [segmentId, limit],
   )
@@ -177,7 +183,7 @@ export async function syncHistory(db: Queryable, segmentId: string, limit = 20):
 
 export async function findSync(db: Queryable, syncId: string): Promise<SyncView | undefined> {
   const { rows } = await db.query<SyncRow>(
-    `SELECT id, status, trigger, added, removed, unchanged, invalid, crm_calls, pages, started_at, finished_at, error_code, error
+    `SELECT id, status, mode, trigger, added, removed, unchanged, invalid, crm_calls, pages, started_at, finished_at, error_code, error
      FROM segment_syncs WHERE id = $1`,
     [syncId],
   )

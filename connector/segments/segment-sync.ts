@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js'
 import type { Logger } from 'pino'
-import { CrmError, type CrmRecord, type MemberPage } from '../../crm-adapters/crm-adapter.ts'
+import { CrmError, type CrmRecord, type MemberPage, type SegmentChanges } from '../../crm-adapters/crm-adapter.ts'
 import { recordConsentEvents, type ConsentState } from '../consent/consent-ledger.ts'
 import type { Database, Transaction } from '../db/database.ts'
 import type { CrmAdapters } from '../installations/crm-adapters.ts'
@@ -51,6 +51,8 @@ interface Claim {
   syncId: string
   cursor: string | undefined
   resumed: boolean
+  /** Read the whole source even where the CRM could say what changed. */
+  full: boolean
 }
 
 export class SegmentSyncer {
@@ -62,8 +64,8 @@ export class SegmentSyncer {
   }
 
   /** Claims the segment and starts its sync in the background; resolves with the sync id. */
-  async start(segmentId: string, trigger: 'manual' | 'schedule' | 'created'): Promise<{ syncId: string; done: Promise<SyncView> }> {
-    const claim = await this.#claim(segmentId, trigger)
+  async start(segmentId: string, trigger: 'manual' | 'schedule' | 'created', options: { full?: boolean } = {}): Promise<{ syncId: string; done: Promise<SyncView> }> {
+    const claim = { ...(await this.#claim(segmentId, trigger)), full: options.full === true }
     const done = this.#run(claim)
     this.#running.add(done)
     void done.finally(() => this.#running.delete(done)).catch(() => {})
@@ -75,7 +77,7 @@ export class SegmentSyncer {
     await Promise.allSettled([...this.#running])
   }
 
-  async #claim(segmentId: string, trigger: 'manual' | 'schedule' | 'created'): Promise<Claim> {
+  async #claim(segmentId: string, trigger: 'manual' | 'schedule' | 'created'): Promise<Omit<Claim, 'full'>> {
     return this.#d.db.transaction(async (tx) => {
       const { rows } = await tx.query<Parameters<typeof toSegment>[0]>(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE id = $1 FOR UPDATE`, [segmentId])
       if (!rows[0]) throw new SegmentNotFoundError(segmentId)
@@ -113,17 +115,32 @@ export class SegmentSyncer {
       if (!installation || installation.status !== 'active') throw new InstallationInactiveError(installation?.status ?? 'gone')
       const adapter = this.#d.crm.for(installation)
       const properties = [...new Set([...segment.phoneProperties, ...(segment.consentProperty ? [segment.consentProperty] : []), ...segment.copyProperties])]
+      // Where the CRM can say what changed since the last sync, read only that; else read it whole.
+      const changes = !claim.resumed && !claim.full && segment.changeCursor && adapter.readSegmentChanges
+        ? await adapter.readSegmentChanges(segment.source, { properties, since: segment.changeCursor })
+        : undefined
+      if (changes) {
+        await this.#d.db.transaction((tx) => this.#applyChanges(tx, segment, syncId, changes))
+        log.info({ upserted: changes.upserted.length, removed: changes.removedMemberKeys.length }, 'incremental segment sync succeeded')
+        return (await findSync(this.#d.db, syncId))!
+      }
       if (claim.resumed) log.info({ cursor: Boolean(claim.cursor) }, 'resuming an interrupted segment sync')
       for await (const page of adapter.streamSegmentMembers(segment.source, { properties, cursor: claim.cursor })) {
         await this.#d.db.transaction((tx) => this.#applyPage(tx, segment, syncId, page))
       }
       await this.#d.db.transaction(async (tx) => {
         const diff = await applyMembershipDiff(tx, segment.id, syncId)
+        // Changes from the moment this read began are the next incremental sync's to find.
         await tx.query(
           `UPDATE segment_syncs SET status = 'succeeded', added = $2, removed = $3, unchanged = $4, cursor = NULL, finished_at = now() WHERE id = $1`,
           [syncId, diff.added, diff.removed, diff.unchanged],
         )
-        await tx.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, updated_at = now() WHERE id = $1', [segment.id])
+        await tx.query(
+          `UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, updated_at = now(),
+             change_cursor = (SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM segment_syncs WHERE id = $2)
+           WHERE id = $1`,
+          [segment.id, syncId],
+        )
       })
       log.info('segment sync succeeded')
     } catch (error) {
@@ -133,7 +150,25 @@ export class SegmentSyncer {
   }
 
   async #applyPage(tx: Transaction, segment: Segment, syncId: string, page: MemberPage): Promise<void> {
-    const prepared = page.records.map((r) => prepare(r, segment))
+    const prepared = await this.#storeRecords(tx, segment, syncId, page.records)
+    if (prepared.length) {
+      await tx.query(
+        `INSERT INTO segment_sync_seen (sync_id, object_type, record_id, member_key)
+         SELECT $1, t, i, k FROM unnest($2::text[], $3::text[], $4::text[]) AS x(t, i, k) ON CONFLICT DO NOTHING`,
+        [syncId, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id), prepared.map((p) => p.record.memberKey ?? null)],
+      )
+    }
+    await tx.query(
+      `UPDATE segment_syncs SET cursor = $2, pages = pages + 1, crm_calls = crm_calls + $3,
+         invalid = invalid + $4 WHERE id = $1`,
+      [syncId, page.nextCursor ?? null, page.calls, prepared.filter((p) => p.phoneStatus !== 'ok').length],
+    )
+    await tx.query('UPDATE segments SET heartbeat_at = now() WHERE id = $1', [segment.id])
+  }
+
+  /** Keeps the records, their recipients and what their consent property says. */
+  async #storeRecords(tx: Transaction, segment: Segment, syncId: string, records: CrmRecord[]): Promise<Prepared[]> {
+    const prepared = records.map((r) => prepare(r, segment))
     // Several records may share a number: one recipient per match key (the page's last record wins its properties).
     const recipients = new Map<string, (typeof prepared)[number]>()
     for (const p of prepared) if (p.key) recipients.set(p.key, p)
@@ -162,19 +197,9 @@ export class SegmentSyncer {
           prepared.map((p) => p.consentValue), prepared.map((p) => JSON.stringify(p.copied)), prepared.map((p) => p.record.updatedAt ?? null),
         ],
       )
-      await tx.query(
-        `INSERT INTO segment_sync_seen (sync_id, object_type, record_id)
-         SELECT $1, t, i FROM unnest($2::text[], $3::text[]) AS x(t, i) ON CONFLICT DO NOTHING`,
-        [syncId, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id)],
-      )
     }
     await this.#mirrorCrmConsent(tx, segment, syncId, prepared)
-    await tx.query(
-      `UPDATE segment_syncs SET cursor = $2, pages = pages + 1, crm_calls = crm_calls + $3,
-         invalid = invalid + $4 WHERE id = $1`,
-      [syncId, page.nextCursor ?? null, page.calls, prepared.filter((p) => p.phoneStatus !== 'ok').length],
-    )
-    await tx.query('UPDATE segments SET heartbeat_at = now() WHERE id = $1', [segment.id])
+    return prepared
   }
 
   /**
@@ -212,6 +237,30 @@ export class SegmentSyncer {
       }
     })
     await recordConsentEvents(tx, events)
+  }
+
+  /** Applies an incremental read: upserted members kept and added, removed ones dropped, in one transaction. */
+  async #applyChanges(tx: Transaction, segment: Segment, syncId: string, changes: SegmentChanges): Promise<void> {
+    const prepared = await this.#storeRecords(tx, segment, syncId, changes.upserted)
+    const added = prepared.length
+      ? await tx.query(
+        `INSERT INTO segment_members (segment_id, object_type, record_id, member_key)
+         SELECT $1, t, i, k FROM unnest($2::text[], $3::text[], $4::text[]) AS x(t, i, k)
+         ON CONFLICT (segment_id, object_type, record_id) DO UPDATE SET member_key = EXCLUDED.member_key
+         RETURNING (xmax = 0) AS inserted`,
+        [segment.id, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id), prepared.map((p) => p.record.memberKey ?? null)],
+      ).then((r) => (r.rows as Array<{ inserted: boolean }>).filter((x) => x.inserted).length)
+      : 0
+    const removed = changes.removedMemberKeys.length
+      ? (await tx.query('DELETE FROM segment_members WHERE segment_id = $1 AND member_key = ANY($2::text[])', [segment.id, changes.removedMemberKeys])).rowCount
+      : 0
+    const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_members WHERE segment_id = $1', [segment.id])
+    await tx.query(
+      `UPDATE segment_syncs SET status = 'succeeded', mode = 'incremental', added = $2, removed = $3, unchanged = $4, pages = 1, crm_calls = $5,
+         invalid = $6, finished_at = now() WHERE id = $1`,
+      [syncId, added, removed, rows[0]!.n - added, changes.calls, prepared.filter((p) => p.phoneStatus !== 'ok').length],
+    )
+    await tx.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, change_cursor = $2, updated_at = now() WHERE id = $1', [segment.id, changes.until])
   }
 
   async #fail(segment: Segment, syncId: string, error: unknown, log: Logger): Promise<void> {

@@ -1,10 +1,10 @@
 import type {
-  ChangePage, ConsentWrite, CrmAdapter, CrmCallObserver, CrmRecord, EngagementEvent, MemberPage, SegmentSource, SegmentSourceRef,
+  ChangePage, ConsentWrite, CrmAdapter, CrmCallObserver, CrmRecord, EngagementEvent, MemberPage, SegmentChanges, SegmentSource, SegmentSourceRef,
   StreamOptions, TokenSource, WriteResult,
 } from '../crm-adapter.ts'
 import { readChanges } from './salesforce-changes.ts'
 import { validationError } from './salesforce-errors.ts'
-import { streamMembers } from './salesforce-members.ts'
+import { campaignChanges, streamMembers } from './salesforce-members.ts'
 import { readPeople } from './salesforce-records.ts'
 import { SalesforceRest, type RetryPolicy } from './salesforce-rest.ts'
 import { packageFields, personType, requireId, type PackageFields } from './salesforce-soql.ts'
@@ -65,6 +65,10 @@ export class SalesforceAdapter implements CrmAdapter {
 
   getSegmentSource(ref: SegmentSourceRef): Promise<SegmentSource> {
     return getSource(this.#rest, ref)
+  }
+
+  readSegmentChanges(ref: SegmentSourceRef, options: { properties: string[]; since: string }): Promise<SegmentChanges | undefined> {
+    return campaignChanges(this.#rest, ref, options)
   }
 
   streamSegmentMembers(ref: SegmentSourceRef, options: StreamOptions): AsyncIterable<MemberPage> {

@@ -236,6 +236,9 @@ describe('background work after uninstall', () => {
 
 describe('Salesforce campaign → segment', () => {
   let s: CrmStack<SalesforceSimulator> & { orgId: string }
+  let segmentId: string
+  let campaignId: string
+  let memberKeys: Set<string>
   beforeAll(async () => {
     s = await startSalesforceStack()
   })
@@ -251,6 +254,7 @@ describe('Salesforce campaign → segment', () => {
       phoneProperties: ['MobilePhone', 'Phone'], defaultCountry: 'US', consentProperty: 'WhatsApp_Opt_In__c', copyProperties: ['FirstName'],
     })
     expect(created.status).toBe(201)
+    memberKeys = new Set(s.sim.records(s.orgId, 'CampaignMember', (r) => r.CampaignId === campaign.id).map((r) => String(r.Id)))
     const sync = (await s.api('POST', `/segments/${created.json.id}/sync?wait=true`)).json
     expect(campaign.members).toBeGreaterThan(1000)
     expect(sync).toMatchObject({ status: 'succeeded', added: campaign.members, removed: 0 })
@@ -266,5 +270,26 @@ describe('Salesforce campaign → segment', () => {
     expect(members).toHaveLength(campaign.members)
     expect(new Set(members.map((m: { objectType: string }) => m.objectType))).toEqual(new Set(['contact', 'lead']))
     expect(members.filter((m: { phoneStatus: string }) => m.phoneStatus === 'ok').every((m: { phone: string }) => /^\+\d{8,15}$/.test(m.phone))).toBe(true)
+    segmentId = created.json.id
+    campaignId = campaign.id
+  })
+
+  test('a re-sync reads only what Salesforce reports changed, and ends where a full read would', async () => {
+    // As if the last sync ran five minutes ago and the CRM changed two minutes ago: Get Deleted
+    // covers whole minutes that have passed, so changes of this very minute wait for the next sync.
+    await s.tdb.db.query(`UPDATE segments SET change_cursor = $2 WHERE id = $1`, [segmentId, new Date(Date.now() - 5 * 60_000).toISOString()])
+    s.sim.clock.set(Date.now() - 2 * 60_000)
+    const changed = s.sim.mutate({ orgId: s.orgId, fraction: 0.02 })
+    s.sim.clock.set(Date.now())
+    const inc = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect(inc).toMatchObject({ status: 'succeeded', mode: 'incremental' })
+    expect(inc.crmCalls).toBe(2)
+    const inCampaign = s.sim.records(s.orgId, 'CampaignMember', (r) => r.CampaignId === campaignId).length
+    expect(inc.removed).toBeGreaterThan(0)
+    expect(inc.removed).toBe(changed.membersRemoved.filter((id) => memberKeys.has(id)).length)
+    const counts = (await s.api('GET', `/segments/${segmentId}`)).json.counts
+    expect(counts.members).toBe(inCampaign)
+    const full = (await s.api('POST', `/segments/${segmentId}/sync?wait=true&full=true`)).json
+    expect(full).toMatchObject({ status: 'succeeded', mode: 'full', added: 0, removed: 0, unchanged: inCampaign })
   })
 })

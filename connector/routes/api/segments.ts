@@ -30,6 +30,7 @@ const Counts = Type.Object({ members: Type.Integer(), reachable: Type.Integer(),
 const Sync = Type.Object({
   id: Type.String(),
   status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  mode: Type.Union([Type.Literal('full'), Type.Literal('incremental')], { description: 'incremental: only what the CRM reported changed since the last sync' }),
   trigger: Type.String(),
   added: Type.Integer(),
   removed: Type.Integer(),
@@ -129,16 +130,17 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions & { syncer: SegmentS
   app.post('/segments/:id/sync', {
     schema: {
       tags: ['segments'],
-      summary: 'Sync now (202 with the sync id; ?wait=true answers when it has finished)',
+      summary: 'Sync now (202 with the sync id; ?wait=true answers when it has finished; ?full=true reads the whole source)',
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-      querystring: Type.Object({ wait: Type.Optional(Type.Boolean()) }),
+      querystring: Type.Object({ wait: Type.Optional(Type.Boolean()), full: Type.Optional(Type.Boolean()) }),
       response: { 202: Type.Object({ syncId: Type.String() }), 200: Sync },
     },
   }, async (request, reply) => {
     const segment = await load((request.params as { id: string }).id)
     try {
-      const { syncId, done } = await syncer.start(segment.id, 'manual')
-      if ((request.query as { wait?: boolean }).wait) return reply.code(200).send(await done)
+      const q = request.query as { wait?: boolean; full?: boolean }
+      const { syncId, done } = await syncer.start(segment.id, 'manual', { full: q.full })
+      if (q.wait) return reply.code(200).send(await done)
       return reply.code(202).send({ syncId })
     } catch (error) {
       if (error instanceof SyncAlreadyRunningError) throw new AppError(409, 'SYNC_RUNNING', error.message, { syncId: error.syncId })

@@ -52,8 +52,9 @@ describe('campaign members', () => {
     expect(got.map((p) => [p.records.length, p.nextCursor, p.calls])).toEqual([[2, locator(2), 1], [2, locator(4), 1], [1, undefined, 1]])
     expect(calls.map((c) => c.endpoint)).toEqual(['query', 'queryMore', 'queryMore'])
     const records = got.flatMap((p) => p.records)
-    expect(records[0]).toEqual({ id: contact(1), objectType: 'contact', properties: { MobilePhone: '+1 415 555 0101', FirstName: 'P1' }, updatedAt: '2025-03-01T10:00:00.000Z' })
-    expect(records[1]).toEqual({ id: lead(2), objectType: 'lead', properties: { MobilePhone: '07700 900123', FirstName: 'P2' }, updatedAt: '2025-03-01T10:00:00.000Z' })
+    // memberKey: the CampaignMember's own id, by which Salesforce reports the membership's removal.
+    expect(records[0]).toEqual({ id: contact(1), objectType: 'contact', properties: { MobilePhone: '+1 415 555 0101', FirstName: 'P1' }, updatedAt: '2025-03-01T10:00:00.000Z', memberKey: sfId('00v', 1) })
+    expect(records[1]).toEqual({ id: lead(2), objectType: 'lead', properties: { MobilePhone: '07700 900123', FirstName: 'P2' }, updatedAt: '2025-03-01T10:00:00.000Z', memberKey: sfId('00v', 2) })
     expect(records[2]?.properties.MobilePhone).toBeNull()
     // A converted lead's membership carries both ids: it is the Contact now.
     expect(records[3]).toMatchObject({ id: contact(4), objectType: 'contact' })
@@ -193,5 +194,37 @@ describe('report members', () => {
     const error = await rejection(collect(adapter.streamSegmentMembers({ type: 'salesforce_report', id: REPORT }, { properties: ['MobilePhone'], cursor: locator(2) })))
     expect(error.code).toBe('VALIDATION_ERROR')
     expect(calls).toEqual([])
+  })
+})
+
+describe('campaign changes since a time', () => {
+  const since = new Date(Date.now() - 3 * 3600_000)
+  const stamp = since.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const changesSoql = `${campaignSoql} AND (SystemModstamp > ${stamp} OR Contact.SystemModstamp > ${stamp} OR Lead.SystemModstamp > ${stamp})`
+
+  it('reads changed and added members in one query and removals from Get Deleted: two calls', async () => {
+    const { adapter, calls } = makeAdapter()
+    const covered = new Date(Date.now() - 60_000).toISOString().replace('Z', '+0000')
+    const scope = sf()
+      .get(`${API}/query`).query({ q: changesSoql }).reply(200, queryBody([member(1, { contact: 1 }, '+1 415 555 0101')], undefined, 1))
+      .get(`${API}/sobjects/CampaignMember/deleted/`).query((q) => q.start === stamp && typeof q.end === 'string')
+      .reply(200, { deletedRecords: [{ id: sfId('00v', 8), deletedDate: STAMP }], earliestDateAvailable: '2020-01-01T00:00:00.000+0000', latestDateCovered: covered })
+    const changes = await adapter.readSegmentChanges({ type: 'salesforce_campaign', id: CAMPAIGN }, { properties: ['MobilePhone', 'FirstName'], since: since.toISOString() })
+    scope.done()
+    expect(calls.map((c) => c.endpoint)).toEqual(['query', 'sobject.deleted'])
+    expect(changes).toMatchObject({ calls: 2, removedMemberKeys: [sfId('00v', 8)], upserted: [{ id: contact(1), memberKey: sfId('00v', 1) }] })
+    expect(changes!.until).toBe(new Date(covered.replace('+0000', 'Z')).toISOString())
+  })
+
+  it('says it cannot where Salesforce cannot: other sources, a cursor past the delete log, a purged log', async () => {
+    const { adapter, calls } = makeAdapter()
+    expect(await adapter.readSegmentChanges({ type: 'salesforce_list_view', id: `Contact:${LIST_VIEW}` }, { properties: [], since: since.toISOString() })).toBeUndefined()
+    expect(await adapter.readSegmentChanges({ type: 'salesforce_campaign', id: CAMPAIGN }, { properties: [], since: new Date(Date.now() - 20 * 24 * 3600_000).toISOString() })).toBeUndefined()
+    expect(calls).toHaveLength(0)
+    sf()
+      .get(`${API}/query`).query(true).reply(200, queryBody([], undefined, 0))
+      .get(`${API}/sobjects/CampaignMember/deleted/`).query(true)
+      .reply(200, { deletedRecords: [], earliestDateAvailable: new Date().toISOString().replace('Z', '+0000'), latestDateCovered: new Date().toISOString().replace('Z', '+0000') })
+    expect(await adapter.readSegmentChanges({ type: 'salesforce_campaign', id: CAMPAIGN }, { properties: ['MobilePhone'], since: since.toISOString() })).toBeUndefined()
   })
 })
