@@ -25,6 +25,7 @@ import { OAuthStates } from './installations/oauth-state.ts'
 import { TokenManager } from './installations/token-manager.ts'
 import { CrmAdapters } from './installations/crm-adapters.ts'
 import { segmentRoutes } from './routes/api/segments.ts'
+import { templateRoutes } from './routes/api/templates.ts'
 import { adminPageRoutes } from './routes/admin/admin-page.ts'
 import { SegmentScheduler } from './segments/segment-scheduler.ts'
 import { SegmentSyncer } from './segments/segment-sync.ts'
@@ -197,6 +198,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await api.register(messageRoutes, { services })
     await api.register(installationRoutes, { services, install })
     await api.register(segmentRoutes, { services, syncer, scheduler })
+    await api.register(templateRoutes, { services })
   }, { prefix: '/api/v1' })
   await app.register(async (admin) => {
     requireAdmin(admin, config.adminToken)

@@ -4,6 +4,7 @@ import { recordConsentEvent, type ConsentState } from '../consent/consent-ledger
 import type { KeywordMatcher } from '../consent/keywords.ts'
 import { enqueueMessage, recordWebhookStatuses } from '../messages/message-repository.ts'
 import { findNumberByPhoneNumberId } from '../numbers/number-repository.ts'
+import { updateTemplateStatus } from '../templates/template-repository.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
 import { parseWebhookEvents, type InboundEvent, type StatusEvent, type UserPreferenceEvent } from '../whatsapp/webhook-payload.ts'
 
@@ -39,6 +40,7 @@ export function whatsappInboxHandler(deps: WhatsAppEventDeps) {
             await handlePreference(tx, event, deps)
             break
           case 'template_status':
+            if (event.wabaId) await updateTemplateStatus(tx, event.wabaId, event.templateId, event.event)
             deps.onEvent?.('template_status', event.event)
             break
         }

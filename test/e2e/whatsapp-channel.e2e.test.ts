@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { adminHeaders } from '../helpers/test-config.ts'
 import { eventually, NUMBER, startE2eStack, type E2eStack } from '../helpers/e2e-stack.ts'
+import { fixture } from '../helpers/webhooks.ts'
 
 // The connector and the Graph simulator over real HTTP: connect a number, send, and follow the
 // signed status webhooks the simulator sends back.
@@ -61,6 +62,26 @@ describe('connecting a number', () => {
     expect(list.json.map((n: { id: string }) => n.id)).toEqual([numberId])
     const { rows } = await s.tdb.db.query<{ access_token_enc: string }>('SELECT access_token_enc FROM whatsapp_numbers')
     expect(rows[0]!.access_token_enc).not.toContain(NUMBER.accessToken)
+  })
+})
+
+describe('templates', () => {
+  test('are read from Graph on sync, listed with their parameters, and kept current by status webhooks', async () => {
+    const synced = await api('POST', '/templates/sync', { numberId })
+    expect(synced.status).toBe(200)
+    const spring = synced.json.find((t: { name: string }) => t.name === 'spring_sale')
+    expect(spring).toMatchObject({ language: 'en_US', status: 'APPROVED', category: 'MARKETING', bodyParameters: 2 })
+    expect(synced.json.map((t: { name: string }) => t.name).sort()).toEqual(['order_update', 'spring_sale'])
+    const update = JSON.parse(fixture('whatsapp/template_status_update_approved.json'))
+    update.entry[0].id = NUMBER.wabaId
+    update.entry[0].changes[0].value.event = 'PAUSED'
+    update.entry[0].changes[0].value.message_template_id = Number(spring.id)
+    expect(await s.graph.sendWebhook(update)).toBe(true)
+    await eventually(async () => {
+      const listed = (await api('GET', `/templates?numberId=${numberId}`)).json
+      return listed.find((t: { name: string; status: string }) => t.name === 'spring_sale' && t.status === 'PAUSED')
+    }, 5000, 'the template to be PAUSED')
+    expect((await api('GET', '/templates?numberId=00000000-0000-4000-8000-000000000000')).status).toBe(404)
   })
 })
 
