@@ -7,7 +7,7 @@ import type { SecretBox } from '../security/secret-box.ts'
 import type { SendComponent, WhatsAppClient } from '../whatsapp/graph-client.ts'
 import { GraphError, GraphTransportError } from '../whatsapp/graph-errors.ts'
 import { Pacer } from './pacer.ts'
-import { PollingLoop } from '../jobs/polling-loop.ts'
+import { PollingWorker } from '../jobs/polling-loop.ts'
 
 // Sends queued messages. A message is claimed (SKIP LOCKED) and marked 'sending' in its own
 // commit before Graph is called, so a crash after the call can never lead to a blind resend: a
@@ -42,32 +42,19 @@ interface Claimed {
 
 const OPT_OUT_CODE = 131050
 
-export class Dispatcher {
+export class Dispatcher extends PollingWorker {
   readonly #o: Required<Omit<DispatcherOptions, 'onSend'>> & Pick<DispatcherOptions, 'onSend'>
   readonly #pacer = new Pacer()
-  readonly #loop: PollingLoop
 
   constructor(options: DispatcherOptions) {
+    super(options.pollMs ?? 250)
     this.#o = { batchSize: 100, pollMs: 250, maxAttempts: 5, staleSendingMs: 10 * 60_000, ...options }
-    this.#loop = new PollingLoop(() => this.#dispatchAll(), this.#o.pollMs)
   }
 
-  start(): void {
-    this.#loop.start()
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop()
-  }
-
-  nudge(): void {
-    this.#loop.nudge()
-  }
-
-  async #dispatchAll(): Promise<void> {
+  protected async pass(): Promise<void> {
     try {
       await this.reconcileStale()
-      while (!this.#loop.stopped && (await this.runOnce()) > 0) { /* drain */ }
+      while (!this.stopped && (await this.runOnce()) > 0) { /* drain */ }
     } catch (error) {
       if (isConnectionError(error)) this.#o.log.warn('dispatch paused: database unreachable')
       else this.#o.log.error({ err: error }, 'dispatch failed')

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { isConnectionError, type Database, type Transaction } from '../db/database.ts'
 import type { InboxSource } from './inbox-writer.ts'
-import { PollingLoop } from '../jobs/polling-loop.ts'
+import { PollingWorker } from '../jobs/polling-loop.ts'
 
 // Drains the inbox, separately from intake. Rows are claimed with FOR UPDATE SKIP LOCKED so
 // several connector instances share the work without taking the same row; handlers are
@@ -44,31 +44,17 @@ interface Row {
   attempts: number
 }
 
-export class InboxProcessor {
+export class InboxProcessor extends PollingWorker {
   readonly #o: Required<Omit<InboxProcessorOptions, 'onProcessed'>> & Pick<InboxProcessorOptions, 'onProcessed'>
-  readonly #loop: PollingLoop
 
   constructor(options: InboxProcessorOptions) {
+    super(options.pollMs ?? 250)
     this.#o = { batchSize: 200, pollMs: 250, maxAttempts: 8, ...options }
-    this.#loop = new PollingLoop(() => this.#drainAll(), this.#o.pollMs)
   }
 
-  start(): void {
-    this.#loop.start()
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop()
-  }
-
-  /** Asks for a drain now (after intake wrote rows) instead of at the next poll. */
-  nudge(): void {
-    this.#loop.nudge()
-  }
-
-  async #drainAll(): Promise<void> {
+  protected async pass(): Promise<void> {
     try {
-      while (!this.#loop.stopped && (await this.drainOnce()) > 0) { /* keep draining while there is work */ }
+      while (!this.stopped && (await this.drainOnce()) > 0) { /* keep draining while there is work */ }
     } catch (error) {
       if (isConnectionError(error)) this.#o.log.warn('inbox processing paused: database unreachable')
       else this.#o.log.error({ err: error }, 'inbox processing failed')

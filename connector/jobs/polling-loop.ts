@@ -44,3 +44,32 @@ export class PollingLoop {
     })
   }
 }
+
+/** A background worker driven by a PollingLoop: subclasses say what one pass does. */
+export abstract class PollingWorker {
+  readonly #loop: PollingLoop
+
+  constructor(pollMs: number) {
+    this.#loop = new PollingLoop(() => this.pass(), pollMs)
+  }
+
+  /** One pass: do the work there is, then return; errors are the pass's to handle. */
+  protected abstract pass(): Promise<void>
+
+  protected get stopped(): boolean {
+    return this.#loop.stopped
+  }
+
+  start(): void {
+    this.#loop.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop()
+  }
+
+  /** Asks for a pass now instead of at the next poll (new work was just written). */
+  nudge(): void {
+    this.#loop.nudge()
+  }
+}
