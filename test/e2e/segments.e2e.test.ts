@@ -180,6 +180,15 @@ describe('HubSpot list → segment', () => {
     expect(seg.lastSync.status).toBe('failed')
   })
 
+  test('a lost scope fails the sync with that reason and keeps the last good membership', async () => {
+    const members = (await s.api('GET', `/segments/${segmentId}`)).json.counts.members
+    s.sim.failNext({ route: 'GET /crm/v3/lists/:listId/memberships', status: 403, times: 1 })
+    const sync = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect(sync).toMatchObject({ status: 'failed', error: { code: 'MISSING_SCOPES' } })
+    expect(sync.error.message).toMatch(/permission/)
+    expect((await s.api('GET', `/segments/${segmentId}`)).json.counts.members).toBe(members)
+  })
+
   test('a sync cut short by a CRM outage resumes from its cursor without duplicating or dropping members', async () => {
     s.sim.failNext({ route: 'POST /crm/v3/objects/contacts/batch/read', status: 503, times: 20 })
     const first = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
