@@ -61,16 +61,7 @@ export function toSegment(r: Row): Segment {
   }
 }
 
-export interface NewSegment {
-  installationId: string
-  name: string
-  source: { type: SourceType; id: string; name: string | null }
-  phoneProperties: string[]
-  defaultCountry: string
-  consentProperty: string | null
-  copyProperties: string[]
-  schedule: string | null
-}
+export type NewSegment = Pick<Segment, 'installationId' | 'name' | 'source' | 'phoneProperties' | 'defaultCountry' | 'consentProperty' | 'copyProperties' | 'schedule'>
 
 export async function insertSegment(db: Queryable, s: NewSegment): Promise<Segment> {
   const { rows } = await db.query<Row>(

@@ -13,6 +13,7 @@ import { withSearchPath } from '../helpers/test-database.ts'
 import { startHubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { WindowLimit } from '../simulators/hubspot/options.ts'
 import { startSalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
+import type { SyncView } from '../../connector/segments/segment-repository.ts'
 
 // `npm run bench:sync`: a full segment sync of a 100,000-member CRM list, then a re-sync after 1 %
 // of the members changed, against the HubSpot and Salesforce simulators (in this process) and the
@@ -199,20 +200,7 @@ async function createSegment(c: Connector, body: unknown): Promise<string> {
   return created.json.id as string
 }
 
-interface SyncResult {
-  id: string
-  status: 'running' | 'succeeded' | 'failed'
-  mode: 'full' | 'incremental'
-  added: number
-  removed: number
-  unchanged: number
-  invalid: number
-  crmCalls: number
-  pages: number
-  startedAt: string
-  finishedAt: string | null
-  error?: { code: string | null; message: string }
-}
+type SyncResult = SyncView
 
 interface Measured {
   sync: SyncResult
