@@ -77,7 +77,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   const metrics = createMetrics()
-  const secrets = new SecretBox(resolveEncryptionKey(config.encryptionKey, config.dataDir, log), config.encryptionPreviousKeys)
+  const encryptionKey = resolveEncryptionKey(config.encryptionKey, config.dataDir, log)
+  const secrets = new SecretBox(encryptionKey, config.encryptionPreviousKeys)
   const graph = options.graph ?? new GraphClient({
     baseUrl: config.whatsapp.graphUrl,
     version: config.whatsapp.graphVersion,
@@ -131,7 +132,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const install = new InstallService({
     db,
     secrets,
-    states: new OAuthStates(db, secrets, resolveEncryptionKey(config.encryptionKey, config.dataDir, log)),
+    states: new OAuthStates(db, secrets, encryptionKey),
     log,
     publicUrl: config.publicUrl,
     hubspot: hsOAuth ? { oauth: hsOAuth, requiredScopes: scopes.required, optionalScopes: scopes.optional } : undefined,

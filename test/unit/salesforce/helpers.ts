@@ -1,5 +1,6 @@
 import nock from 'nock'
-import type { CrmCallObserver, TokenSource } from '../../../crm-adapters/crm-adapter.ts'
+import { expect } from 'vitest'
+import { CrmError, type CrmCallObserver, type TokenSource } from '../../../crm-adapters/crm-adapter.ts'
 import { SalesforceAdapter, type SalesforceAdapterOptions } from '../../../crm-adapters/salesforce/salesforce-adapter.ts'
 
 // Shared pieces of the Salesforce nock tests: an org at a My Domain, a token source that counts
@@ -62,4 +63,11 @@ export function queryBody(records: unknown[], nextRecordsUrl?: string, totalSize
 
 export function row(type: string, id: string, fields: Record<string, unknown>) {
   return { attributes: { type, url: `${API}/sobjects/${type}/${id}` }, Id: id, ...fields }
+}
+
+/** The CrmError a promise rejects with; fails the test when it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<CrmError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e)
+  expect(error).toBeInstanceOf(CrmError)
+  return error as CrmError
 }

@@ -1,8 +1,8 @@
 import nock from 'nock'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CrmError, type MemberPage } from '../../../crm-adapters/crm-adapter.ts'
+import type { MemberPage } from '../../../crm-adapters/crm-adapter.ts'
 import { withFields } from '../../../crm-adapters/salesforce/salesforce-members.ts'
-import { API, collect, makeAdapter, queryBody, row, sf, sfId } from './helpers.ts'
+import { API, collect, makeAdapter, queryBody, row, sf, sfId, rejection } from './helpers.ts'
 
 const CAMPAIGN = sfId('701', 7)
 const LIST_VIEW = sfId('00B', 3)
@@ -15,12 +15,6 @@ const locator = (offset: number) => `${API}/query/01gDn0000000001AAA-${offset}`
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => nock.cleanAll())
 afterAll(() => nock.enableNetConnect())
-
-async function rejection(promise: Promise<unknown>): Promise<CrmError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(CrmError)
-  return error as CrmError
-}
 
 function member(n: number, person: { contact?: number; lead?: number }, mobile: string | null) {
   const related = (type: string, id: string) => ({ attributes: { type, url: `${API}/sobjects/${type}/${id}` }, SystemModstamp: STAMP, MobilePhone: mobile, FirstName: `P${n}` })

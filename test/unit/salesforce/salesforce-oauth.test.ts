@@ -5,6 +5,7 @@ import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
 import {
   authorizationUrl, exchangeCode, loginHostFor, parseIdentityUrl, refreshAccessToken, revokeToken, SALESFORCE_SCOPES,
 } from '../../../crm-adapters/salesforce/salesforce-oauth.ts'
+import { rejection } from './helpers.ts'
 
 const LOGIN = 'https://login.salesforce.com'
 const ORG_ID = '00DDn000000ABCDMA4'
@@ -14,12 +15,6 @@ const REDIRECT = 'https://connector.example.com/oauth/salesforce/callback'
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => nock.cleanAll())
 afterAll(() => nock.enableNetConnect())
-
-async function rejection(promise: Promise<unknown>): Promise<CrmError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(CrmError)
-  return error as CrmError
-}
 
 describe('loginHostFor', () => {
   it('production is the configured default login URL', () => {

@@ -1,7 +1,7 @@
 import nock from 'nock'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
-import { API, limitInfo, makeAdapter, queryBody, row, sf, sfId } from './helpers.ts'
+import { API, limitInfo, makeAdapter, queryBody, row, sf, sfId, rejection } from './helpers.ts'
 
 // The transport rules every adapter call goes through, exercised via readRecords (background)
 // and getSegmentSource (interactive).
@@ -19,12 +19,6 @@ afterEach(() => {
   vi.useRealTimers()
 })
 afterAll(() => nock.enableNetConnect())
-
-async function rejection(promise: Promise<unknown>): Promise<CrmError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(CrmError)
-  return error as CrmError
-}
 
 const readContact = (adapter: ReturnType<typeof makeAdapter>['adapter']) => adapter.readRecords([{ id: CONTACT, objectType: 'contact' }], ['MobilePhone'])
 

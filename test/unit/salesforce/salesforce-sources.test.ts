@@ -1,7 +1,6 @@
 import nock from 'nock'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
-import { API, makeAdapter, queryBody, row, sf, sfId } from './helpers.ts'
+import { API, makeAdapter, queryBody, row, sf, sfId, rejection } from './helpers.ts'
 
 const C1 = sfId('701', 1)
 const C2 = sfId('701', 2)
@@ -13,12 +12,6 @@ const REPORT = sfId('00O', 1)
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => nock.cleanAll())
 afterAll(() => nock.enableNetConnect())
-
-async function rejection(promise: Promise<unknown>): Promise<CrmError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(CrmError)
-  return error as CrmError
-}
 
 const listViews = (type: string, views: Array<{ id: string; label: string; soqlCompatible?: boolean }>) => ({
   done: true, nextRecordsUrl: null, size: views.length, sobjectType: type,
