@@ -9,7 +9,7 @@ import type { CrmAdapters } from './installations/crm-adapters.ts'
 import type { SegmentScheduler } from './segments/segment-scheduler.ts'
 import type { SegmentSyncer } from './segments/segment-sync.ts'
 import type { InboxWriter } from './inbox/inbox-writer.ts'
-import type { Metrics } from './plugins/metrics.ts'
+import type { Metrics } from './observability/metrics.ts'
 import type { SecretBox } from './security/secret-box.ts'
 import type { WhatsAppClient } from './whatsapp/graph-client.ts'
 

@@ -5,7 +5,7 @@ import { SalesforceAdapter } from '../../crm-adapters/salesforce/salesforce-adap
 import type { Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
 import { hubspotConsentProperty } from '../manifest/manifest.ts'
-import type { Metrics } from '../plugins/metrics.ts'
+import type { Metrics } from '../observability/metrics.ts'
 import { communicationStore } from './communication-store.ts'
 import type { Installation } from './installation-repository.ts'
 import type { TokenManager } from './token-manager.ts'

@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
-import { loggerOptions, maskPhone, scrub, scrubUrl } from '../../connector/logging/logger.ts'
+import { loggerOptions, maskPhone, scrub, scrubUrl } from '../../connector/observability/logger.ts'
 
 /** A pino logger built from the connector's options, writing synchronously into `lines`. */
 function capture(level = 'info') {

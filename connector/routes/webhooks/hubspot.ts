@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { isConnectionError } from '../../db/database.ts'
 import { AppError } from '../../errors.ts'
-import { checkHubSpotV3 } from '../../hubspot/request-signature.ts'
+import { checkHubSpotV3 } from '../../../crm-adapters/hubspot/request-signature.ts'
 import type { RouteOptions } from '../../services.ts'
 
 // HubSpot's webhook deliveries for installed portals: the v3 signature is checked on the raw body
