@@ -39,7 +39,22 @@ interface EventRow {
   installation_id: string | null
 }
 
-const ORDER = `occurred_at DESC, (state = 'opted_out') DESC, id DESC`
+/** The one current-state rule: latest by source time, an opt-out wins a tie, then the later row. */
+const latestFirst = (e: string) => `${e}.occurred_at DESC, (${e}.state = 'opted_out') DESC, ${e}.id DESC`
+
+/** Events that speak for an installation: its own and WhatsApp's (installation NULL); a NULL installation reads all. */
+const appliesTo = (e: string, installation: string) => `(${installation} IS NULL OR ${e}.installation_id IS NULL OR ${e}.installation_id = ${installation})`
+
+/**
+ * A scalar SQL expression: the current state of the recipient whose match key is `matchKey`, for
+ * `installation` (both SQL expressions, e.g. column names or parameters), NULL when it has no events.
+ * Other repositories compose it into their reads; it is one index probe per row
+ * (consent_events_match_key), so their plans stay set-wise.
+ */
+export function currentConsentSql(matchKey: string, installation: string): string {
+  return `(SELECT e.state FROM consent_events e WHERE e.match_key = ${matchKey} AND ${appliesTo('e', installation)}
+    ORDER BY ${latestFirst('e')} LIMIT 1)`
+}
 
 /** Returns true when the event was new, false when its dedupe key was already recorded. */
 export async function recordConsentEvent(db: Queryable, e: ConsentEventInput): Promise<boolean> {
@@ -69,9 +84,9 @@ export async function recordConsentEvents(db: Queryable, events: ConsentEventInp
 
 export async function consentHistory(db: Queryable, phone: string, installationId?: string): Promise<ConsentEvent[]> {
   const { rows } = await db.query<EventRow>(
-    `SELECT state, source, evidence, occurred_at, recorded_at, installation_id FROM consent_events
-     WHERE match_key = $1 AND ($2::uuid IS NULL OR installation_id IS NULL OR installation_id = $2::uuid)
-     ORDER BY ${ORDER}`,
+    `SELECT e.state, e.source, e.evidence, e.occurred_at, e.recorded_at, e.installation_id FROM consent_events e
+     WHERE e.match_key = $1 AND ${appliesTo('e', '$2::uuid')}
+     ORDER BY ${latestFirst('e')}`,
     [whatsappMatchKey(phone), installationId ?? null],
   )
   return rows.map((r) => ({
@@ -84,16 +99,33 @@ export async function consentHistory(db: Queryable, phone: string, installationI
   }))
 }
 
+/** consentHistory lists events by the current-state rule, so its first event is the current state. */
 export function currentState(history: ConsentEvent[]): ConsentStatus {
   return history[0]?.state ?? 'unknown'
 }
 
 export async function consentStatus(db: Queryable, phone: string, installationId?: string): Promise<ConsentStatus> {
-  const { rows } = await db.query<{ state: ConsentState }>(
-    `SELECT state FROM consent_events
-     WHERE match_key = $1 AND ($2::uuid IS NULL OR installation_id IS NULL OR installation_id = $2::uuid)
-     ORDER BY ${ORDER} LIMIT 1`,
-    [whatsappMatchKey(phone), installationId ?? null],
-  )
+  const { rows } = await db.query<{ state: ConsentState | null }>(`SELECT ${currentConsentSql('$1', '$2::uuid')} AS state`, [whatsappMatchKey(phone), installationId ?? null])
   return rows[0]?.state ?? 'unknown'
+}
+
+/** The current state of several phones for one installation (or all), in one statement; keyed by phone. */
+export async function consentStatuses(db: Queryable, phones: readonly string[], installationId?: string | null): Promise<Map<string, ConsentStatus>> {
+  const unique = [...new Set(phones)]
+  if (!unique.length) return new Map()
+  const { rows } = await db.query<{ phone: string; state: ConsentState | null }>(
+    `SELECT p.phone, ${currentConsentSql('p.match_key', '$3::uuid')} AS state FROM unnest($1::text[], $2::text[]) AS p(phone, match_key)`,
+    [unique, unique.map(whatsappMatchKey), installationId ?? null],
+  )
+  return new Map(rows.map((r) => [r.phone, r.state ?? 'unknown']))
+}
+
+/** The current state of one phone in each of several installations, in one statement; keyed by installation id. */
+export async function consentStatusByInstallation(db: Queryable, phone: string, installationIds: readonly string[]): Promise<Map<string, ConsentStatus>> {
+  if (!installationIds.length) return new Map()
+  const { rows } = await db.query<{ installation_id: string; state: ConsentState | null }>(
+    `SELECT i.installation_id, ${currentConsentSql('$1', 'i.installation_id')} AS state FROM unnest($2::uuid[]) AS i(installation_id)`,
+    [whatsappMatchKey(phone), installationIds],
+  )
+  return new Map(rows.map((r) => [r.installation_id, r.state ?? 'unknown']))
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { recordConsentEvent } from '../consent/consent-ledger.ts'
+import { findRecordRecipient } from '../contacts/crm-record-repository.ts'
 import type { Transaction } from '../db/database.ts'
 import { consentFromCrmValue } from '../segments/consent-value.ts'
 
@@ -41,14 +42,7 @@ async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: D
   }
   const state = consentFromCrmValue(e.propertyValue)
   if (!state) return
-  const { rows } = await tx.query<{ installation_id: string; phone: string }>(
-    `SELECT r.installation_id, c.phone FROM installations i
-     JOIN crm_records r ON r.installation_id = i.id AND r.object_type = 'contact' AND r.record_id = $2
-     JOIN contacts c ON c.id = r.contact_id
-     WHERE i.crm = 'hubspot' AND i.account_id = $1 AND i.status = 'active'`,
-    [String(e.portalId), String(e.objectId)],
-  )
-  const known = rows[0]
+  const known = await findRecordRecipient(tx, { crm: 'hubspot', accountId: String(e.portalId), objectType: 'contact', recordId: String(e.objectId) })
   if (!known) {
     // A contact in no synced segment has no WhatsApp number here yet; its next sync reads the property.
     deps.onEvent?.('hubspot', 'unknown_contact')
@@ -56,7 +50,7 @@ async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: D
   }
   await recordConsentEvent(tx, {
     phone: known.phone,
-    installationId: known.installation_id,
+    installationId: known.installationId,
     state,
     source: 'crm_hubspot_webhook',
     evidence: { eventId: e.eventId ?? null, property: e.propertyName, value: e.propertyValue ?? null, changeSource: e.changeSource ?? null, objectId: String(e.objectId) },

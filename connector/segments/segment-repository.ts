@@ -39,10 +39,10 @@ interface Row {
   updated_at: Date
 }
 
-export const SEGMENT_COLUMNS = `id, installation_id, name, source_type, source_id, source_name, phone_properties, default_country,
+const SEGMENT_COLUMNS = `id, installation_id, name, source_type, source_id, source_name, phone_properties, default_country,
   consent_property, copy_properties, schedule, running_sync_id, heartbeat_at, change_cursor, created_at, updated_at`
 
-export function toSegment(r: Row): Segment {
+function toSegment(r: Row): Segment {
   return {
     id: r.id,
     installationId: r.installation_id,
@@ -80,45 +80,6 @@ export async function findSegment(db: Queryable, id: string): Promise<Segment | 
 export async function listSegments(db: Queryable): Promise<Segment[]> {
   const { rows } = await db.query<Row>(`SELECT ${SEGMENT_COLUMNS} FROM segments ORDER BY created_at, id`)
   return rows.map(toSegment)
-}
-
-export interface SegmentCounts {
-  members: number
-  reachable: number
-  optedIn: number
-  optedOut: number
-  noConsent: number
-  invalidPhone: number
-}
-
-/**
- * Members are CRM records; the consent counts are per WhatsApp recipient (records sharing a number
- * count once); reachable = recipients with a valid number whose current state is opted in.
- */
-export async function segmentCounts(db: Queryable, segment: Segment): Promise<SegmentCounts> {
-  const { rows } = await db.query<{ members: number; invalid_phone: number; opted_in: number; opted_out: number; no_consent: number }>(
-    `WITH m AS (
-       SELECT r.contact_id, r.phone_status FROM segment_members sm
-       JOIN crm_records r ON r.installation_id = $2 AND r.object_type = sm.object_type AND r.record_id = sm.record_id
-       WHERE sm.segment_id = $1
-     ), recipients AS (
-       SELECT DISTINCT c.id, c.match_key FROM m JOIN contacts c ON c.id = m.contact_id
-     ), states AS (
-       SELECT (SELECT e.state FROM consent_events e
-               WHERE e.match_key = r.match_key AND (e.installation_id IS NULL OR e.installation_id = $2)
-               ORDER BY e.occurred_at DESC, (e.state = 'opted_out') DESC, e.id DESC LIMIT 1) AS state
-       FROM recipients r
-     )
-     SELECT (SELECT count(*)::int FROM m) AS members,
-            (SELECT count(*)::int FROM m WHERE phone_status <> 'ok') AS invalid_phone,
-            count(*) FILTER (WHERE state = 'opted_in')::int AS opted_in,
-            count(*) FILTER (WHERE state = 'opted_out')::int AS opted_out,
-            count(*) FILTER (WHERE state IS NULL)::int AS no_consent
-     FROM states`,
-    [segment.id, segment.installationId],
-  )
-  const r = rows[0]!
-  return { members: r.members, reachable: r.opted_in, optedIn: r.opted_in, optedOut: r.opted_out, noConsent: r.no_consent, invalidPhone: r.invalid_phone }
 }
 
 export interface SyncView {
@@ -181,29 +142,76 @@ export async function findSync(db: Queryable, syncId: string): Promise<SyncView 
   return rows[0] ? toSyncView(rows[0]) : undefined
 }
 
-export interface MemberView {
-  objectType: string
-  recordId: string
-  phone: string | null
-  phoneStatus: string
-  consent: 'opted_in' | 'opted_out' | 'unknown' | null
-  properties: Record<string, unknown>
+// The sync lifecycle on segments and segment_syncs; SegmentSyncer decides, these only write.
+
+/** Locks the segment row for a claim (inside the claim's transaction). */
+export async function lockSegment(tx: Queryable, id: string): Promise<Segment | undefined> {
+  const { rows } = await tx.query<Row>(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE id = $1 FOR UPDATE`, [id])
+  return rows[0] ? toSegment(rows[0]) : undefined
 }
 
-/** One page of members ordered by (objectType, recordId); the cursor is the last key of the page. */
-export async function memberPage(db: Queryable, segment: Segment, after: { objectType: string; recordId: string } | undefined, limit: number): Promise<MemberView[]> {
-  const { rows } = await db.query<{ object_type: string; record_id: string; phone: string | null; phone_status: string; properties: Record<string, unknown>; state: string | null }>(
-    `SELECT sm.object_type, sm.record_id, c.phone, r.phone_status, r.properties,
-            CASE WHEN c.id IS NULL THEN NULL ELSE COALESCE((
-              SELECT e.state FROM consent_events e
-              WHERE e.match_key = c.match_key AND (e.installation_id IS NULL OR e.installation_id = $2)
-              ORDER BY e.occurred_at DESC, (e.state = 'opted_out') DESC, e.id DESC LIMIT 1), 'unknown') END AS state
-     FROM segment_members sm
-     JOIN crm_records r ON r.installation_id = $2 AND r.object_type = sm.object_type AND r.record_id = sm.record_id
-     LEFT JOIN contacts c ON c.id = r.contact_id
-     WHERE sm.segment_id = $1 AND ($3::text IS NULL OR (sm.object_type, sm.record_id) > ($3::text, $4::text))
-     ORDER BY sm.object_type, sm.record_id LIMIT $5`,
-    [segment.id, segment.installationId, after?.objectType ?? null, after?.recordId ?? null, limit],
+export async function syncProgress(db: Queryable, syncId: string): Promise<{ cursor: string | null; status: SyncView['status'] } | undefined> {
+  const { rows } = await db.query<{ cursor: string | null; status: SyncView['status'] }>('SELECT cursor, status FROM segment_syncs WHERE id = $1', [syncId])
+  return rows[0]
+}
+
+export async function clearSyncError(db: Queryable, syncId: string): Promise<void> {
+  await db.query('UPDATE segment_syncs SET error = NULL, error_code = NULL WHERE id = $1', [syncId])
+}
+
+export async function createSync(db: Queryable, segmentId: string, trigger: string): Promise<string> {
+  const { rows } = await db.query<{ id: string }>('INSERT INTO segment_syncs (segment_id, trigger) VALUES ($1, $2) RETURNING id', [segmentId, trigger])
+  return rows[0]!.id
+}
+
+export async function markSegmentSyncing(db: Queryable, segmentId: string, syncId: string): Promise<void> {
+  await db.query('UPDATE segments SET running_sync_id = $2, heartbeat_at = now() WHERE id = $1', [segmentId, syncId])
+}
+
+/** Records one committed page: the cursor to resume from, its counts, and the segment's heartbeat. */
+export async function recordSyncPage(db: Queryable, segmentId: string, syncId: string, page: { cursor: string | null; calls: number; invalid: number }): Promise<void> {
+  await db.query(
+    `UPDATE segment_syncs SET cursor = $2, pages = pages + 1, crm_calls = crm_calls + $3,
+       invalid = invalid + $4 WHERE id = $1`,
+    [syncId, page.cursor, page.calls, page.invalid],
   )
-  return rows.map((r) => ({ objectType: r.object_type, recordId: r.record_id, phone: r.phone, phoneStatus: r.phone_status, consent: r.state as MemberView['consent'], properties: r.properties }))
+  await db.query('UPDATE segments SET heartbeat_at = now() WHERE id = $1', [segmentId])
+}
+
+/** A full read succeeded: its counts, and the time it began as the next incremental sync's start. */
+export async function finishFullSync(db: Queryable, segmentId: string, syncId: string, counts: { added: number; removed: number; unchanged: number }): Promise<void> {
+  await db.query(
+    `UPDATE segment_syncs SET status = 'succeeded', added = $2, removed = $3, unchanged = $4, cursor = NULL, finished_at = now() WHERE id = $1`,
+    [syncId, counts.added, counts.removed, counts.unchanged],
+  )
+  await db.query(
+    `UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, updated_at = now(),
+       change_cursor = (SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM segment_syncs WHERE id = $2)
+     WHERE id = $1`,
+    [segmentId, syncId],
+  )
+}
+
+export async function finishIncrementalSync(
+  db: Queryable, segmentId: string, syncId: string,
+  r: { added: number; removed: number; unchanged: number; calls: number; invalid: number; until: string },
+): Promise<void> {
+  await db.query(
+    `UPDATE segment_syncs SET status = 'succeeded', mode = 'incremental', added = $2, removed = $3, unchanged = $4, pages = 1, crm_calls = $5,
+       invalid = $6, finished_at = now() WHERE id = $1`,
+    [syncId, r.added, r.removed, r.unchanged, r.calls, r.invalid],
+  )
+  await db.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, change_cursor = $2, updated_at = now() WHERE id = $1', [segmentId, r.until])
+}
+
+/** A retryable interruption: the sync stays running and resumable from its cursor, its heartbeat stops. */
+export async function interruptSync(db: Queryable, segmentId: string, syncId: string, error: { code: string; message: string }): Promise<void> {
+  await db.query('UPDATE segment_syncs SET error_code = $2, error = $3 WHERE id = $1', [syncId, error.code, error.message])
+  await db.query('UPDATE segments SET heartbeat_at = NULL WHERE id = $1', [segmentId])
+}
+
+/** The sync ends as failed; the segment is free for the next one. */
+export async function failSync(db: Queryable, segmentId: string, syncId: string, error: { code: string; message: string }): Promise<void> {
+  await db.query(`UPDATE segment_syncs SET status = 'failed', error_code = $2, error = $3, cursor = NULL, finished_at = now() WHERE id = $1`, [syncId, error.code, error.message])
+  await db.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL WHERE id = $1', [segmentId])
 }

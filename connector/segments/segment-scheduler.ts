@@ -1,7 +1,8 @@
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.ts'
-import { listSegments } from './segment-repository.ts'
+import { findInstallation } from '../installations/installation-repository.ts'
+import { findSegment, listSegments } from './segment-repository.ts'
 import { SyncAlreadyRunningError, type SegmentSyncer } from './segment-sync.ts'
 
 // Runs segments' cron schedules. Every connector instance ticks, but a tick only starts a sync
@@ -28,12 +29,10 @@ export class SegmentScheduler {
   async tick(segmentId: string): Promise<'started' | 'skipped'> {
     try {
       // An uninstalled or re-authorisation-pending installation does no background work.
-      const { rows } = await this.#d.db.query<{ status: string }>(
-        'SELECT i.status FROM segments s JOIN installations i ON i.id = s.installation_id WHERE s.id = $1',
-        [segmentId],
-      )
-      if (rows[0]?.status !== 'active') {
-        this.#d.log.info({ segmentId, installationStatus: rows[0]?.status ?? 'gone' }, 'scheduled sync skipped: the installation is not active')
+      const segment = await findSegment(this.#d.db, segmentId)
+      const installation = segment && await findInstallation(this.#d.db, segment.installationId)
+      if (installation?.status !== 'active') {
+        this.#d.log.info({ segmentId, installationStatus: installation?.status ?? 'gone' }, 'scheduled sync skipped: the installation is not active')
         return 'skipped'
       }
       await this.#d.syncer.start(segmentId, 'schedule')

@@ -1,15 +1,20 @@
 import type { CountryCode } from 'libphonenumber-js'
 import type { Logger } from 'pino'
 import { CrmError, type CrmRecord, type MemberPage, type SegmentChanges } from '../../crm-adapters/crm-adapter.ts'
-import { recordConsentEvents, type ConsentState } from '../consent/consent-ledger.ts'
+import { consentStatuses, recordConsentEvents, type ConsentState } from '../consent/consent-ledger.ts'
+import { upsertContacts } from '../contacts/contact-repository.ts'
+import { upsertCrmRecords, type PhoneStatus } from '../contacts/crm-record-repository.ts'
 import type { Database, Transaction } from '../db/database.ts'
 import type { CrmAdapters } from '../installations/crm-adapters.ts'
 import { findInstallation } from '../installations/installation-repository.ts'
 import { normalizeCrmPhone } from '../phones/crm-phone.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 import { consentFromCrmValue } from './consent-value.ts'
-import { applyMembershipDiff } from './membership-diff.ts'
-import { findSync, SEGMENT_COLUMNS, toSegment, type Segment, type SyncView } from './segment-repository.ts'
+import { applyMembershipDiff, countMembers, forgetSeen, noteSeen, removeMembersByKey, upsertMembers, type MemberRef } from './membership-repository.ts'
+import {
+  clearSyncError, createSync, failSync, findSync, finishFullSync, finishIncrementalSync, interruptSync, lockSegment, markSegmentSyncing,
+  recordSyncPage, syncProgress, type Segment, type SyncView,
+} from './segment-repository.ts'
 import { InstallationInactiveError } from '../installations/token-manager.ts'
 
 // Segment sync: streams the CRM source page by page through the installation's CrmAdapter, keeps
@@ -79,9 +84,8 @@ export class SegmentSyncer {
 
   async #claim(segmentId: string, trigger: 'manual' | 'schedule' | 'created'): Promise<Omit<Claim, 'full'>> {
     return this.#d.db.transaction(async (tx) => {
-      const { rows } = await tx.query<Parameters<typeof toSegment>[0]>(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE id = $1 FOR UPDATE`, [segmentId])
-      if (!rows[0]) throw new SegmentNotFoundError(segmentId)
-      const segment = toSegment(rows[0])
+      const segment = await lockSegment(tx, segmentId)
+      if (!segment) throw new SegmentNotFoundError(segmentId)
       if (segment.runningSyncId && segment.heartbeatAt && Date.now() - segment.heartbeatAt.getTime() < HEARTBEAT_TIMEOUT_MS) {
         throw new SyncAlreadyRunningError(segment.runningSyncId)
       }
@@ -90,19 +94,16 @@ export class SegmentSyncer {
       let resumed = false
       if (segment.runningSyncId) {
         // The previous sync stopped without finishing (its instance died or it was interrupted): go on from its cursor.
-        const prior = await tx.query<{ cursor: string | null; status: string }>('SELECT cursor, status FROM segment_syncs WHERE id = $1', [segment.runningSyncId])
-        if (prior.rows[0]?.status === 'running') {
+        const prior = await syncProgress(tx, segment.runningSyncId)
+        if (prior?.status === 'running') {
           syncId = segment.runningSyncId
-          cursor = prior.rows[0].cursor ?? undefined
+          cursor = prior.cursor ?? undefined
           resumed = true
-          await tx.query('UPDATE segment_syncs SET error = NULL, error_code = NULL WHERE id = $1', [syncId])
+          await clearSyncError(tx, syncId)
         }
       }
-      if (!resumed) {
-        const created = await tx.query<{ id: string }>('INSERT INTO segment_syncs (segment_id, trigger) VALUES ($1, $2) RETURNING id', [segmentId, trigger])
-        syncId = created.rows[0]!.id
-      }
-      await tx.query('UPDATE segments SET running_sync_id = $2, heartbeat_at = now() WHERE id = $1', [segmentId, syncId!])
+      if (!resumed) syncId = await createSync(tx, segmentId, trigger)
+      await markSegmentSyncing(tx, segmentId, syncId!)
       return { segment, syncId: syncId!, cursor, resumed }
     })
   }
@@ -131,16 +132,7 @@ export class SegmentSyncer {
       await this.#d.db.transaction(async (tx) => {
         const diff = await applyMembershipDiff(tx, segment.id, syncId)
         // Changes from the moment this read began are the next incremental sync's to find.
-        await tx.query(
-          `UPDATE segment_syncs SET status = 'succeeded', added = $2, removed = $3, unchanged = $4, cursor = NULL, finished_at = now() WHERE id = $1`,
-          [syncId, diff.added, diff.removed, diff.unchanged],
-        )
-        await tx.query(
-          `UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, updated_at = now(),
-             change_cursor = (SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM segment_syncs WHERE id = $2)
-           WHERE id = $1`,
-          [segment.id, syncId],
-        )
+        await finishFullSync(tx, segment.id, syncId, diff)
       })
       log.info('segment sync succeeded')
     } catch (error) {
@@ -151,19 +143,8 @@ export class SegmentSyncer {
 
   async #applyPage(tx: Transaction, segment: Segment, syncId: string, page: MemberPage): Promise<void> {
     const prepared = await this.#storeRecords(tx, segment, syncId, page.records)
-    if (prepared.length) {
-      await tx.query(
-        `INSERT INTO segment_sync_seen (sync_id, object_type, record_id, member_key)
-         SELECT $1, t, i, k FROM unnest($2::text[], $3::text[], $4::text[]) AS x(t, i, k) ON CONFLICT DO NOTHING`,
-        [syncId, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id), prepared.map((p) => p.record.memberKey ?? null)],
-      )
-    }
-    await tx.query(
-      `UPDATE segment_syncs SET cursor = $2, pages = pages + 1, crm_calls = crm_calls + $3,
-         invalid = invalid + $4 WHERE id = $1`,
-      [syncId, page.nextCursor ?? null, page.calls, prepared.filter((p) => p.phoneStatus !== 'ok').length],
-    )
-    await tx.query('UPDATE segments SET heartbeat_at = now() WHERE id = $1', [segment.id])
+    await noteSeen(tx, syncId, prepared.map(memberRef))
+    await recordSyncPage(tx, segment.id, syncId, { cursor: page.nextCursor ?? null, calls: page.calls, invalid: prepared.filter((p) => p.phoneStatus !== 'ok').length })
   }
 
   /** Keeps the records, their recipients and what their consent property says. */
@@ -172,32 +153,18 @@ export class SegmentSyncer {
     // Several records may share a number: one recipient per match key (the page's last record wins its properties).
     const recipients = new Map<string, (typeof prepared)[number]>()
     for (const p of prepared) if (p.key) recipients.set(p.key, p)
-    const contactIds = new Map<string, string>()
-    if (recipients.size) {
-      const list = [...recipients.values()]
-      const { rows } = await tx.query<{ id: string; match_key: string }>(
-        `INSERT INTO contacts (installation_id, phone, match_key, country, properties)
-         SELECT $1, p, k, c, pr::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(p, k, c, pr)
-         ON CONFLICT (installation_id, match_key) DO UPDATE SET phone = EXCLUDED.phone, country = EXCLUDED.country,
-           properties = EXCLUDED.properties, updated_at = now()
-         RETURNING id, match_key`,
-        [segment.installationId, list.map((p) => p.e164), list.map((p) => p.key), list.map((p) => p.country ?? null), list.map((p) => JSON.stringify(p.copied))],
-      )
-      for (const r of rows) contactIds.set(r.match_key, r.id)
-    }
-    if (prepared.length) {
-      await tx.query(
-        `INSERT INTO crm_records (installation_id, object_type, record_id, contact_id, phone_status, consent_value, properties, crm_updated_at)
-         SELECT $1, t, i, c::uuid, s, v, pr::jsonb, u FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS x(t, i, c, s, v, pr, u)
-         ON CONFLICT (installation_id, object_type, record_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, phone_status = EXCLUDED.phone_status,
-           consent_value = EXCLUDED.consent_value, properties = EXCLUDED.properties, crm_updated_at = EXCLUDED.crm_updated_at, synced_at = now()`,
-        [
-          segment.installationId, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id),
-          prepared.map((p) => (p.key ? contactIds.get(p.key) ?? null : null)), prepared.map((p) => p.phoneStatus),
-          prepared.map((p) => p.consentValue), prepared.map((p) => JSON.stringify(p.copied)), prepared.map((p) => p.record.updatedAt ?? null),
-        ],
-      )
-    }
+    const contactIds = await upsertContacts(tx, segment.installationId, [...recipients.values()].map((p) => ({
+      phone: p.e164!, matchKey: p.key!, country: p.country ?? null, properties: p.copied,
+    })))
+    await upsertCrmRecords(tx, segment.installationId, prepared.map((p) => ({
+      objectType: p.record.objectType,
+      recordId: p.record.id,
+      contactId: p.key ? contactIds.get(p.key) ?? null : null,
+      phoneStatus: p.phoneStatus,
+      consentValue: p.consentValue,
+      properties: p.copied,
+      crmUpdatedAt: p.record.updatedAt ?? null,
+    })))
     await this.#mirrorCrmConsent(tx, segment, syncId, prepared)
     return prepared
   }
@@ -210,21 +177,14 @@ export class SegmentSyncer {
     if (!segment.consentProperty) return
     const withValue = prepared.filter((p) => p.key && p.crmConsent)
     if (!withValue.length) return
-    const keys = [...new Set(withValue.map((p) => p.key!))]
-    const { rows } = await tx.query<{ match_key: string; state: ConsentState }>(
-      `SELECT DISTINCT ON (match_key) match_key, state FROM consent_events
-       WHERE match_key = ANY($1::text[]) AND (installation_id IS NULL OR installation_id = $2)
-       ORDER BY match_key, occurred_at DESC, (state = 'opted_out') DESC, id DESC`,
-      [keys, segment.installationId],
-    )
-    const current = new Map(rows.map((r) => [r.match_key, r.state]))
+    const current = await consentStatuses(tx, withValue.map((p) => p.e164!), segment.installationId)
     // One event per recipient and page: the most recently modified record speaks for the number.
     const latest = new Map<string, Prepared>()
     for (const p of withValue) {
       const seen = latest.get(p.key!)
       if (!seen || (p.record.updatedAt ?? '') >= (seen.record.updatedAt ?? '')) latest.set(p.key!, p)
     }
-    const events = [...latest.values()].filter((p) => current.get(p.key!) !== p.crmConsent).map((p) => {
+    const events = [...latest.values()].filter((p) => current.get(p.e164!) !== p.crmConsent).map((p) => {
       const occurredAt = p.record.updatedAt ? new Date(p.record.updatedAt) : new Date()
       return {
         phone: p.e164!,
@@ -242,25 +202,12 @@ export class SegmentSyncer {
   /** Applies an incremental read: upserted members kept and added, removed ones dropped, in one transaction. */
   async #applyChanges(tx: Transaction, segment: Segment, syncId: string, changes: SegmentChanges): Promise<void> {
     const prepared = await this.#storeRecords(tx, segment, syncId, changes.upserted)
-    const added = prepared.length
-      ? await tx.query(
-        `INSERT INTO segment_members (segment_id, object_type, record_id, member_key)
-         SELECT $1, t, i, k FROM unnest($2::text[], $3::text[], $4::text[]) AS x(t, i, k)
-         ON CONFLICT (segment_id, object_type, record_id) DO UPDATE SET member_key = EXCLUDED.member_key
-         RETURNING (xmax = 0) AS inserted`,
-        [segment.id, prepared.map((p) => p.record.objectType), prepared.map((p) => p.record.id), prepared.map((p) => p.record.memberKey ?? null)],
-      ).then((r) => (r.rows as Array<{ inserted: boolean }>).filter((x) => x.inserted).length)
-      : 0
-    const removed = changes.removedMemberKeys.length
-      ? (await tx.query('DELETE FROM segment_members WHERE segment_id = $1 AND member_key = ANY($2::text[])', [segment.id, changes.removedMemberKeys])).rowCount
-      : 0
-    const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_members WHERE segment_id = $1', [segment.id])
-    await tx.query(
-      `UPDATE segment_syncs SET status = 'succeeded', mode = 'incremental', added = $2, removed = $3, unchanged = $4, pages = 1, crm_calls = $5,
-         invalid = $6, finished_at = now() WHERE id = $1`,
-      [syncId, added, removed, rows[0]!.n - added, changes.calls, prepared.filter((p) => p.phoneStatus !== 'ok').length],
-    )
-    await tx.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL, change_cursor = $2, updated_at = now() WHERE id = $1', [segment.id, changes.until])
+    const added = await upsertMembers(tx, segment.id, prepared.map(memberRef))
+    const removed = await removeMembersByKey(tx, segment.id, changes.removedMemberKeys)
+    const members = await countMembers(tx, segment.id)
+    await finishIncrementalSync(tx, segment.id, syncId, {
+      added, removed, unchanged: members - added, calls: changes.calls, invalid: prepared.filter((p) => p.phoneStatus !== 'ok').length, until: changes.until,
+    })
   }
 
   async #fail(segment: Segment, syncId: string, error: unknown, log: Logger): Promise<void> {
@@ -276,12 +223,10 @@ export class SegmentSyncer {
     try {
       await this.#d.db.transaction(async (tx) => {
         if (resumable) {
-          await tx.query('UPDATE segment_syncs SET error_code = $2, error = $3 WHERE id = $1', [syncId, crmError!.code, `${message} The next sync resumes from where this one stopped.`])
-          await tx.query('UPDATE segments SET heartbeat_at = NULL WHERE id = $1', [segment.id])
+          await interruptSync(tx, segment.id, syncId, { code: crmError!.code, message: `${message} The next sync resumes from where this one stopped.` })
         } else {
-          await tx.query(`UPDATE segment_syncs SET status = 'failed', error_code = $2, error = $3, cursor = NULL, finished_at = now() WHERE id = $1`, [syncId, code, message])
-          await tx.query('DELETE FROM segment_sync_seen WHERE sync_id = $1', [syncId])
-          await tx.query('UPDATE segments SET running_sync_id = NULL, heartbeat_at = NULL WHERE id = $1', [segment.id])
+          await failSync(tx, segment.id, syncId, { code, message })
+          await forgetSeen(tx, syncId)
         }
       })
     } catch (recordError) {
@@ -296,10 +241,14 @@ interface Prepared {
   e164: string | undefined
   key: string | undefined
   country: string | undefined
-  phoneStatus: 'ok' | 'missing' | 'invalid' | 'fixed_line'
+  phoneStatus: PhoneStatus
   consentValue: string | null
   crmConsent: ConsentState | undefined
   copied: Record<string, string | null>
+}
+
+function memberRef(p: Prepared): MemberRef {
+  return { objectType: p.record.objectType, recordId: p.record.id, memberKey: p.record.memberKey ?? null }
 }
 
 /** The first phone property holding a WhatsApp-able number wins; otherwise the most telling reason. */

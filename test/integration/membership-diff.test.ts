@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import fc from 'fast-check'
 import { migrate } from '../../connector/db/migrate.ts'
-import { applyMembershipDiff } from '../../connector/segments/membership-diff.ts'
+import { applyMembershipDiff } from '../../connector/segments/membership-repository.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
 
 // Property: for any old and new membership, the diff a sync applies to the old gives the new,

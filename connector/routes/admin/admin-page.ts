@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { listInstallations } from '../../installations/installation-repository.ts'
 import { listNumbers } from '../../numbers/number-repository.ts'
-import { listSegments, segmentCounts, syncHistory } from '../../segments/segment-repository.ts'
+import { segmentCounts } from '../../segments/membership-repository.ts'
+import { listSegments, syncHistory } from '../../segments/segment-repository.ts'
 import type { RouteOptions } from '../../services.ts'
 
 // GET /admin: one server-rendered page with the state of the connector — installations, numbers,

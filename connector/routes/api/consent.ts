@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { consentHistory, currentState, recordConsentEvent } from '../../consent/consent-ledger.ts'
+import { consentHistory, consentStatusByInstallation, currentState, recordConsentEvent } from '../../consent/consent-ledger.ts'
 import { AppError } from '../../errors.ts'
 import { findInstallation, installationsOf } from '../../installations/installation-repository.ts'
 import type { RouteOptions } from '../../services.ts'
@@ -45,10 +45,9 @@ const ManualChange = Type.Object({
 export const consentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   const consentRecord = async (phone: string, installationId: string | undefined) => {
     const events = await consentHistory(services.db, phone, installationId)
-    const installations = []
-    for (const i of await installationsOf(services.db, phone, installationId)) {
-      installations.push({ installationId: i.id, crm: i.crm, accountId: i.accountId, state: currentState(await consentHistory(services.db, phone, i.id)) })
-    }
+    const known = await installationsOf(services.db, phone, installationId)
+    const states = await consentStatusByInstallation(services.db, phone, known.map((i) => i.id))
+    const installations = known.map((i) => ({ installationId: i.id, crm: i.crm, accountId: i.accountId, state: states.get(i.id) ?? 'unknown' }))
     return { phone, state: currentState(events), events, writebacks: [], installations }
   }
 

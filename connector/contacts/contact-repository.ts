@@ -1,0 +1,25 @@
+import type { Queryable } from '../db/database.ts'
+
+// contacts: WhatsApp recipients, one per installation and match key however many CRM records
+// share the number. This module is the only one that writes the table.
+
+export interface ContactInput {
+  phone: string
+  matchKey: string
+  country: string | null
+  properties: Record<string, unknown>
+}
+
+/** Upserts one page of recipients in one statement; returns their ids by match key. */
+export async function upsertContacts(db: Queryable, installationId: string, contacts: readonly ContactInput[]): Promise<Map<string, string>> {
+  if (!contacts.length) return new Map()
+  const { rows } = await db.query<{ id: string; match_key: string }>(
+    `INSERT INTO contacts (installation_id, phone, match_key, country, properties)
+     SELECT $1, p, k, c, pr::jsonb FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(p, k, c, pr)
+     ON CONFLICT (installation_id, match_key) DO UPDATE SET phone = EXCLUDED.phone, country = EXCLUDED.country,
+       properties = EXCLUDED.properties, updated_at = now()
+     RETURNING id, match_key`,
+    [installationId, contacts.map((c) => c.phone), contacts.map((c) => c.matchKey), contacts.map((c) => c.country), contacts.map((c) => JSON.stringify(c.properties))],
+  )
+  return new Map(rows.map((r) => [r.match_key, r.id]))
+}
