@@ -1,26 +1,49 @@
 import type { Logger } from 'pino'
+import { CrmProviders } from '../crm-adapters/registry.ts'
 import type { Config } from './config.ts'
-import type { Database } from './db/database.ts'
-import type { Dispatcher } from './dispatch/dispatcher.ts'
-import type { InboxProcessor } from './inbox/inbox-processor.ts'
-import type { InstallService } from './installations/install-service.ts'
-import type { TokenManager } from './installations/token-manager.ts'
-import type { CrmAdapters } from './installations/crm-adapters.ts'
-import type { SegmentScheduler } from './segments/segment-scheduler.ts'
-import type { SegmentSyncer } from './segments/segment-sync.ts'
-import type { InboxWriter } from './inbox/inbox-writer.ts'
-import type { Metrics } from './observability/metrics.ts'
-import type { SecretBox } from './security/secret-box.ts'
-import type { WhatsAppClient } from './whatsapp/graph-client.ts'
+import { KeywordMatcher } from './consent/keywords.ts'
+import { openDatabase, type Database } from './db/database.ts'
+import { migrate } from './db/migrate.ts'
+import { Dispatcher } from './dispatch/dispatcher.ts'
+import { hubspotInboxHandler } from './inbox/hubspot-events.ts'
+import { InboxProcessor } from './inbox/inbox-processor.ts'
+import { InboxWriter } from './inbox/inbox-writer.ts'
+import { whatsappInboxHandler } from './inbox/whatsapp-events.ts'
+import { CrmAdapters } from './installations/crm-adapters.ts'
+import { InstallService } from './installations/install-service.ts'
+import { OAuthStates } from './installations/oauth-state.ts'
+import { TokenManager } from './installations/token-manager.ts'
+import { loadManifest, type Manifest } from './manifest/manifest.ts'
+import { createLogger } from './observability/logger.ts'
+import { createMetrics, type Metrics } from './observability/metrics.ts'
+import { SegmentScheduler } from './segments/segment-scheduler.ts'
+import { SegmentSyncer } from './segments/segment-sync.ts'
+import { resolveEncryptionKey } from './security/encryption-key.ts'
+import { SecretBox } from './security/secret-box.ts'
+import { GraphClient, type WhatsAppClient } from './whatsapp/graph-client.ts'
 
-/** What routes are given: the domain's collaborators, built once by buildApp. */
+// The domain, composed once from configuration and the manifest, apart from HTTP: buildApp hands
+// it to the routes, and start/stop run its workers.
+
+export interface ServiceOptions {
+  /** An open database to use instead of the configured one (tests share one). Not closed by stop(). */
+  db?: Database
+  /** The app's registration; default: manifest.json beside the connector. */
+  manifest?: Manifest
+  /** The outside world, swapped in tests. */
+  graph?: WhatsAppClient
+  providers?: CrmProviders
+}
+
 export interface Services {
   config: Config
+  manifest: Manifest
   db: Database
   log: Logger
   secrets: SecretBox
   graph: WhatsAppClient
   metrics: Metrics
+  providers: CrmProviders
   inboxWriter: InboxWriter
   inboxProcessor: InboxProcessor
   dispatcher: Dispatcher
@@ -29,8 +52,114 @@ export interface Services {
   crm: CrmAdapters
   syncer: SegmentSyncer
   scheduler: SegmentScheduler
+  /** Starts the background workers (inbox, dispatch, schedules). */
+  start(): Promise<void>
+  /** Stops the workers after their work in flight, and closes the database if it opened it. */
+  stop(): Promise<void>
 }
 
 export interface RouteOptions {
   services: Services
+}
+
+/** The CRM providers this configuration and manifest describe. */
+export function providersFor(config: Config, manifest: Manifest): CrmProviders {
+  const { hubspot, salesforce } = config
+  return CrmProviders.create({
+    hubspot: {
+      ...(hubspot.clientId && hubspot.clientSecret ? { credentials: { clientId: hubspot.clientId, clientSecret: hubspot.clientSecret } } : {}),
+      apiBase: hubspot.apiBase,
+      authUrl: hubspot.authUrl,
+      requiredScopes: [...manifest.hubspot.requiredScopes],
+      optionalScopes: [...manifest.hubspot.optionalScopes],
+      ...(hubspot.rateLimit ? { rateLimit: hubspot.rateLimit } : {}),
+      consentProperty: manifest.hubspot.properties.consentProperty,
+      setupHint: 'set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET',
+    },
+    salesforce: {
+      ...(salesforce.clientId && salesforce.clientSecret ? { credentials: { clientId: salesforce.clientId, clientSecret: salesforce.clientSecret } } : {}),
+      loginUrl: salesforce.loginUrl,
+      scopes: [...manifest.salesforce.scopes],
+      ...(salesforce.namespace ? { namespace: salesforce.namespace } : {}),
+      dailyLimitFraction: salesforce.dailyLimitFraction,
+      setupHint: 'set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET',
+    },
+  })
+}
+
+export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  const log = createLogger(config.logLevel)
+  const manifest = options.manifest ?? loadManifest()
+  const ownsDb = !options.db
+  const db = options.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }))
+  try {
+    const result = await migrate(db)
+    if (result.applied.length) log.info({ applied: result.applied }, 'migrations applied')
+  } catch (error) {
+    if (ownsDb) await db.close()
+    throw error
+  }
+
+  const metrics = createMetrics()
+  const encryptionKey = resolveEncryptionKey(config.encryptionKey, config.dataDir, log)
+  const secrets = new SecretBox(encryptionKey, config.encryptionPreviousKeys)
+  const graph = options.graph ?? new GraphClient({
+    baseUrl: config.whatsapp.graphUrl,
+    version: config.whatsapp.graphVersion,
+    onCall: ({ endpoint, status, code }) => {
+      metrics.graphCalls.inc({ endpoint, status: String(status) })
+      if (code !== undefined) metrics.platformErrors.inc({ platform: 'graph', code: String(code) })
+    },
+  })
+  const providers = options.providers ?? providersFor(config, manifest)
+  const onEvent = (kind: string, detail: string) => metrics.events.inc({ kind, detail })
+  const keywords = new KeywordMatcher(config.consent.optOutKeywords, config.consent.optInKeywords)
+  const inboxProcessor = new InboxProcessor({
+    db,
+    log: log.child({ component: 'inbox' }),
+    handlers: {
+      whatsapp: whatsappInboxHandler({ keywords, log, optOutReply: config.consent.optOutReply, optInReply: config.consent.optInReply, onEvent }),
+      hubspot: hubspotInboxHandler({ consentProperty: manifest.hubspot.properties.consentProperty, appId: config.hubspot.appId, log, onEvent }),
+    },
+    onProcessed: (outcome, source, lagMs) => {
+      metrics.inboxProcessed.inc({ source, outcome })
+      if (outcome === 'processed') metrics.inboxLag.observe({ source }, lagMs / 1000)
+    },
+  })
+  const inboxWriter = new InboxWriter(db, {
+    maxConcurrent: db.kind === 'pglite' ? 1 : 4,
+    onWritten: () => inboxProcessor.nudge(),
+  })
+  const dispatcher = new Dispatcher({
+    db,
+    graph,
+    secrets,
+    log: log.child({ component: 'dispatch' }),
+    onSend: (outcome, code) => {
+      metrics.sends.inc({ outcome })
+      if (code !== undefined) metrics.platformErrors.inc({ platform: 'graph', code: String(code) })
+    },
+  })
+  const install = new InstallService({ db, secrets, states: new OAuthStates(db, secrets, encryptionKey), providers, log, publicUrl: config.publicUrl })
+  const tokens = new TokenManager({ db, secrets, providers, log: log.child({ component: 'tokens' }) })
+  const crm = new CrmAdapters({ db, tokens, providers, metrics })
+  const syncer = new SegmentSyncer({ db, crm, log: log.child({ component: 'segments' }) })
+  const scheduler = new SegmentScheduler({ db, syncer, log: log.child({ component: 'schedules' }) })
+
+  return {
+    config, manifest, db, log, secrets, graph, metrics, providers, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm, syncer, scheduler,
+    async start() {
+      inboxProcessor.start()
+      dispatcher.start()
+      await scheduler.start()
+    },
+    async stop() {
+      await scheduler.stop()
+      await syncer.drain()
+      await inboxWriter.drain()
+      await inboxProcessor.stop()
+      await dispatcher.stop()
+      if (ownsDb) await db.close()
+    },
+  }
 }

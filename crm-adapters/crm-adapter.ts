@@ -5,7 +5,9 @@
 
 export type CrmKind = 'hubspot' | 'salesforce'
 
-export type SegmentSourceType = 'hubspot_list' | 'salesforce_campaign' | 'salesforce_list_view' | 'salesforce_report'
+/** Every kind of CRM list a segment can be made from; each provider serves some of them. */
+export const SEGMENT_SOURCE_TYPES = ['hubspot_list', 'salesforce_campaign', 'salesforce_list_view', 'salesforce_report'] as const
+export type SegmentSourceType = (typeof SEGMENT_SOURCE_TYPES)[number]
 
 export interface SegmentSourceRef {
   type: SegmentSourceType

@@ -1,7 +1,8 @@
+import type { CrmKind } from '../../crm-adapters/crm-adapter.ts'
 import type { Queryable } from '../db/database.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 
-export type CrmKind = 'hubspot' | 'salesforce'
+export type { CrmKind }
 export type InstallationStatus = 'active' | 'needs_reauth' | 'uninstalled'
 
 export interface Installation {
@@ -150,4 +151,34 @@ export async function installationsOf(db: Queryable, phone: string, only?: strin
     [key, only ?? null],
   )
   return rows.map(toInstallation)
+}
+
+/** The installation, locked until the transaction ends: one token refresh at a time across instances. */
+export async function lockInstallation(tx: Queryable, id: string): Promise<Installation | undefined> {
+  const { rows } = await tx.query<Row>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id = $1 FOR UPDATE`, [id])
+  return rows[0] ? toInstallation(rows[0]) : undefined
+}
+
+export async function storeRefreshedTokens(db: Queryable, id: string, t: { accessTokenSealed: string; refreshTokenSealed: string | null; expiresAt: Date | null; instanceUrl: string | null }): Promise<void> {
+  await db.query(
+    `UPDATE installations SET access_token_enc = $2, refresh_token_enc = COALESCE($3, refresh_token_enc),
+       access_token_expires_at = $4, instance_url = COALESCE($5, instance_url), token_version = token_version + 1, updated_at = now()
+     WHERE id = $1`,
+    [id, t.accessTokenSealed, t.refreshTokenSealed, t.expiresAt, t.instanceUrl],
+  )
+}
+
+export async function markNeedsReauth(db: Queryable, id: string, lastError: string, detail: Record<string, unknown>): Promise<void> {
+  await db.query(`UPDATE installations SET status = 'needs_reauth', last_error = $2, updated_at = now() WHERE id = $1`, [id, lastError])
+  await recordInstallationEvent(db, id, 'needs_reauth', detail)
+}
+
+/** Erases the tokens and marks the installation uninstalled; its events stay. */
+export async function markUninstalled(db: Queryable, id: string, detail: Record<string, unknown>): Promise<void> {
+  await db.query(
+    `UPDATE installations SET status = 'uninstalled', access_token_enc = NULL, refresh_token_enc = NULL,
+       access_token_expires_at = NULL, uninstalled_at = now(), updated_at = now() WHERE id = $1`,
+    [id],
+  )
+  await recordInstallationEvent(db, id, 'uninstalled', detail)
 }

@@ -1,4 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { CrmKind } from '../../crm-adapters/crm-adapter.ts'
+import type { AuthorizationStart } from '../../crm-adapters/crm-provider.ts'
 import type { Queryable } from '../db/database.ts'
 import type { SecretBox } from '../security/secret-box.ts'
 
@@ -27,7 +29,7 @@ export class OAuthStateError extends Error {
 }
 
 export interface StoredState {
-  crm: 'hubspot' | 'salesforce'
+  crm: CrmKind
   loginUrl: string | null
   codeVerifier: string | null
 }
@@ -47,18 +49,20 @@ export class OAuthStates {
     this.#key = createHmac('sha256', signingKey).update('oauth-state-signing').digest()
   }
 
-  async issue(crm: StoredState['crm'], extra: { loginUrl?: string; codeVerifier?: string } = {}): Promise<string> {
+  /** Issues a state, has the CRM's authorize URL built with it, keeps what the callback needs; answers the URL. */
+  async issue(crm: CrmKind, authorize: (state: string) => AuthorizationStart): Promise<string> {
     const id = randomBytes(24).toString('base64url')
+    const start = authorize(`${id}.${signature(this.#key, id)}`)
     await this.#db.query(
       `INSERT INTO oauth_states (id, crm, login_url, code_verifier_enc, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-      [id, crm, extra.loginUrl ?? null, extra.codeVerifier ? this.#secrets.seal(extra.codeVerifier) : null, new Date(Date.now() + STATE_TTL_MS)],
+      [id, crm, start.loginUrl, start.codeVerifier ? this.#secrets.seal(start.codeVerifier) : null, new Date(Date.now() + STATE_TTL_MS)],
     )
     await this.#db.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`)
-    return `${id}.${signature(this.#key, id)}`
+    return start.url
   }
 
   /** Checks and uses up a state; throws OAuthStateError saying what is wrong with it. */
-  async consume(crm: StoredState['crm'], state: string | undefined): Promise<StoredState> {
+  async consume(crm: CrmKind, state: string | undefined): Promise<StoredState> {
     if (!state) throw new OAuthStateError('missing')
     const [id, sig] = state.split('.')
     if (!id || !sig) throw new OAuthStateError('forged')

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import { CrmError, type TokenSource } from '../../crm-adapters/crm-adapter.ts'
+import type { CrmProviders } from '../../crm-adapters/registry.ts'
 import type { Database } from '../db/database.ts'
 import type { SecretBox } from '../security/secret-box.ts'
-import { INSTALLATION_COLUMNS, recordInstallationEvent, toInstallation, type Installation } from './installation-repository.ts'
+import { findInstallation, lockInstallation, markNeedsReauth, storeRefreshedTokens, type Installation } from './installation-repository.ts'
 
 // Access tokens for installations, refreshed ahead of expiry and once after a 401. A refresh runs
 // under a row lock on the installation (SELECT … FOR UPDATE), so across every connector instance
@@ -11,16 +12,6 @@ import { INSTALLATION_COLUMNS, recordInstallationEvent, toInstallation, type Ins
 
 /** HubSpot access tokens live 30 minutes; refresh 5 minutes early (reference hubspot.md §1). */
 export const REFRESH_AHEAD_MS = 5 * 60_000
-
-export interface RefreshedTokens {
-  accessToken: string
-  /** Present when the CRM rotated the refresh token. */
-  refreshToken?: string
-  expiresInSeconds?: number
-  instanceUrl?: string
-}
-
-export type TokenRefresher = (installation: Installation, refreshToken: string) => Promise<RefreshedTokens>
 
 export class InstallationInactiveError extends Error {
   readonly code = 'INSTALLATION_INACTIVE'
@@ -35,14 +26,14 @@ export class InstallationInactiveError extends Error {
 export class TokenManager {
   readonly #db: Database
   readonly #secrets: SecretBox
-  readonly #refreshers: Record<Installation['crm'], TokenRefresher>
+  readonly #providers: CrmProviders
   readonly #log: Logger
   readonly #inFlight = new Map<string, Promise<string>>()
 
-  constructor(deps: { db: Database; secrets: SecretBox; refreshers: Record<Installation['crm'], TokenRefresher>; log: Logger }) {
+  constructor(deps: { db: Database; secrets: SecretBox; providers: CrmProviders; log: Logger }) {
     this.#db = deps.db
     this.#secrets = deps.secrets
-    this.#refreshers = deps.refreshers
+    this.#providers = deps.providers
     this.#log = deps.log
   }
 
@@ -76,9 +67,8 @@ export class TokenManager {
 
   async #refreshLocked(installationId: string, rejected: string | undefined): Promise<string> {
     const outcome = await this.#db.transaction(async (tx) => {
-      const { rows } = await tx.query<Parameters<typeof toInstallation>[0]>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id = $1 FOR UPDATE`, [installationId])
-      if (!rows[0]) throw new InstallationInactiveError('gone')
-      const i = toInstallation(rows[0])
+      const i = await lockInstallation(tx, installationId)
+      if (!i) throw new InstallationInactiveError('gone')
       if (i.status !== 'active' || !i.accessTokenSealed) throw new InstallationInactiveError(i.status)
       const current = this.#secrets.open(i.accessTokenSealed)
       const expiresAt = i.accessTokenExpiresAt?.getTime()
@@ -86,19 +76,19 @@ export class TokenManager {
       if (fresh) return { token: current }
       if (!i.refreshTokenSealed) throw new InstallationInactiveError('missing a refresh token')
       try {
-        const t = await this.#refreshers[i.crm](i, this.#secrets.open(i.refreshTokenSealed))
-        await tx.query(
-          `UPDATE installations SET access_token_enc = $2, refresh_token_enc = COALESCE($3, refresh_token_enc),
-             access_token_expires_at = $4, instance_url = COALESCE($5, instance_url), token_version = token_version + 1, updated_at = now()
-           WHERE id = $1`,
-          [i.id, this.#secrets.seal(t.accessToken), t.refreshToken ? this.#secrets.seal(t.refreshToken) : null,
-            t.expiresInSeconds ? new Date(Date.now() + t.expiresInSeconds * 1000) : null, t.instanceUrl ?? null],
-        )
+        const oauth = this.#providers.get(i.crm).oauth
+        if (!oauth) throw new InstallationInactiveError(`on a connector without ${i.crm} credentials`)
+        const t = await oauth.refresh({ refreshToken: this.#secrets.open(i.refreshTokenSealed), loginUrl: i.loginUrl })
+        await storeRefreshedTokens(tx, i.id, {
+          accessTokenSealed: this.#secrets.seal(t.accessToken),
+          refreshTokenSealed: t.refreshToken ? this.#secrets.seal(t.refreshToken) : null,
+          expiresAt: t.expiresInSeconds ? new Date(Date.now() + t.expiresInSeconds * 1000) : null,
+          instanceUrl: t.instanceUrl ?? null,
+        })
         return { token: t.accessToken }
       } catch (error) {
         if (error instanceof CrmError && error.code === 'INVALID_GRANT') {
-          await tx.query(`UPDATE installations SET status = 'needs_reauth', last_error = $2, updated_at = now() WHERE id = $1`, [i.id, 'The CRM refused the refresh token (invalid_grant): reinstall the app'])
-          await recordInstallationEvent(tx, i.id, 'needs_reauth', { reason: 'invalid_grant' })
+          await markNeedsReauth(tx, i.id, 'The CRM refused the refresh token (invalid_grant): reinstall the app', { reason: 'invalid_grant' })
           this.#log.warn({ installationId: i.id, crm: i.crm }, 'refresh token refused; installation needs re-authorisation')
           return { error }
         }
@@ -110,9 +100,8 @@ export class TokenManager {
   }
 
   async #load(installationId: string): Promise<Installation> {
-    const { rows } = await this.#db.query<Parameters<typeof toInstallation>[0]>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id = $1`, [installationId])
-    if (!rows[0]) throw new InstallationInactiveError('gone')
-    const i = toInstallation(rows[0])
+    const i = await findInstallation(this.#db, installationId)
+    if (!i) throw new InstallationInactiveError('gone')
     if (i.status !== 'active' || !i.accessTokenSealed) throw new InstallationInactiveError(i.status)
     return i
   }

@@ -1,12 +1,15 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyReply } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
+import type { CrmProvider } from '../../../crm-adapters/crm-provider.ts'
+import type { CrmProviders } from '../../../crm-adapters/registry.ts'
 import { CrmNotConfiguredError, type InstallService } from '../../installations/install-service.ts'
 import type { Installation } from '../../installations/installation-repository.ts'
 import { OAuthStateError } from '../../installations/oauth-state.ts'
 import { page } from './pages.ts'
 
-// GET /oauth/{crm}/install redirects to the CRM's consent screen; GET /oauth/{crm}/callback
+// GET /oauth/:crm/install redirects to the CRM's consent screen; GET /oauth/:crm/callback
 // completes the install and shows a page. A bad state or failed exchange stores nothing.
 
 const CallbackQuery = Type.Object({
@@ -17,10 +20,12 @@ const CallbackQuery = Type.Object({
 })
 type Callback = typeof CallbackQuery.static
 
-const LABEL = { hubspot: 'HubSpot', salesforce: 'Salesforce' } as const
+const InstallQuery = Type.Object({
+  login: Type.Optional(Type.String({ maxLength: 300, description: 'Salesforce: production, sandbox, or https://<my-domain>.my.salesforce.com' })),
+})
 
-function failure(reply: FastifyReply, crm: 'hubspot' | 'salesforce', error: unknown) {
-  const name = LABEL[crm]
+function failure(reply: FastifyReply, provider: CrmProvider, error: unknown) {
+  const name = provider.label
   if (error instanceof OAuthStateError) return page(reply, 400, 'This install link cannot be used', [error.message, `Start again from the ${name} install button.`])
   if (error instanceof CrmNotConfiguredError) return page(reply, 503, `${name} is not set up on this connector`, [error.message])
   if (error instanceof CrmError) {
@@ -33,56 +38,39 @@ function failure(reply: FastifyReply, crm: 'hubspot' | 'salesforce', error: unkn
   throw error
 }
 
-function success(reply: FastifyReply, i: Installation) {
-  const lines = [`${LABEL[i.crm]} account ${i.accountId}${i.accountName ? ` (${i.accountName})` : ''} is connected.`]
+function success(reply: FastifyReply, provider: CrmProvider, i: Installation) {
+  const lines = [`${provider.label} account ${i.accountId}${i.accountName ? ` (${i.accountName})` : ''} is connected.`]
   if (i.missingScopes.length) lines.push(`These permissions were not granted, and the features that need them stay off until you reinstall and grant them: ${i.missingScopes.join(', ')}.`)
   lines.push('You can close this page.')
   return page(reply, 200, 'WhatsApp Lists is installed', lines)
 }
 
-export const installRoutes: FastifyPluginAsync<{ install: InstallService }> = async (app, { install }) => {
-  app.get('/oauth/hubspot/install', { schema: { tags: ['install'], summary: 'Start a HubSpot install (redirects to HubSpot)' } }, async (_request, reply) => {
-    try {
-      return reply.redirect(await install.beginHubSpot(), 302)
-    } catch (error) {
-      return failure(reply, 'hubspot', error)
-    }
-  })
+export const installRoutes: FastifyPluginAsyncTypebox<{ install: InstallService; providers: CrmProviders }> = async (app, { install, providers }) => {
+  const CrmParams = Type.Object({ crm: Type.Union(providers.all().map((p) => Type.Literal(p.kind)), { description: 'the CRM' }) })
 
-  app.get('/oauth/hubspot/callback', { schema: { tags: ['install'], summary: 'HubSpot OAuth callback', querystring: CallbackQuery } }, async (request, reply) => {
-    const q = request.query as Callback
-    if (q.error) return page(reply, 400, 'The install was cancelled', [`HubSpot said: ${q.error_description ?? q.error}. Nothing was stored.`])
-    if (!q.code) return page(reply, 400, 'This install link cannot be used', ['The response from HubSpot carries no authorisation code.'])
-    try {
-      return success(reply, await install.completeHubSpot(q.code, q.state))
-    } catch (error) {
-      return failure(reply, 'hubspot', error)
-    }
-  })
-
-  app.get('/oauth/salesforce/install', {
-    schema: {
-      tags: ['install'],
-      summary: 'Start a Salesforce install (redirects to the login host)',
-      querystring: Type.Object({ login: Type.Optional(Type.String({ maxLength: 300, description: 'production, sandbox, or https://<my-domain>.my.salesforce.com' })) }),
-    },
+  app.get('/oauth/:crm/install', {
+    schema: { tags: ['install'], summary: 'Start an install (redirects to the CRM\'s consent screen)', params: CrmParams, querystring: InstallQuery },
   }, async (request, reply) => {
+    const provider = providers.get(request.params.crm)
     try {
-      return reply.redirect(await install.beginSalesforce((request.query as { login?: string }).login), 302)
+      return reply.redirect(await install.begin(provider.kind, request.query.login), 302)
     } catch (error) {
       if (error instanceof CrmError && error.code === 'VALIDATION_ERROR') return page(reply, 400, 'That login host cannot be used', [error.message])
-      return failure(reply, 'salesforce', error)
+      return failure(reply, provider, error)
     }
   })
 
-  app.get('/oauth/salesforce/callback', { schema: { tags: ['install'], summary: 'Salesforce OAuth callback', querystring: CallbackQuery } }, async (request, reply) => {
-    const q = request.query as Callback
-    if (q.error) return page(reply, 400, 'The install was cancelled', [`Salesforce said: ${q.error_description ?? q.error}. Nothing was stored.`])
-    if (!q.code) return page(reply, 400, 'This install link cannot be used', ['The response from Salesforce carries no authorisation code.'])
+  app.get('/oauth/:crm/callback', {
+    schema: { tags: ['install'], summary: 'OAuth callback: completes the install', params: CrmParams, querystring: CallbackQuery },
+  }, async (request, reply) => {
+    const provider = providers.get(request.params.crm)
+    const q: Callback = request.query
+    if (q.error) return page(reply, 400, 'The install was cancelled', [`${provider.label} said: ${q.error_description ?? q.error}. Nothing was stored.`])
+    if (!q.code) return page(reply, 400, 'This install link cannot be used', [`The response from ${provider.label} carries no authorisation code.`])
     try {
-      return success(reply, await install.completeSalesforce(q.code, q.state))
+      return success(reply, provider, await install.complete(provider.kind, q.code, q.state))
     } catch (error) {
-      return failure(reply, 'salesforce', error)
+      return failure(reply, provider, error)
     }
   })
 }

@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { isConnectionError } from '../../db/database.ts'
 import { AppError } from '../../errors.ts'
-import { checkHubSpotV3 } from '../../../crm-adapters/hubspot/request-signature.ts'
 import type { RouteOptions } from '../../services.ts'
 
 // HubSpot's webhook deliveries for installed portals: the v3 signature is checked on the raw body
@@ -12,11 +11,12 @@ import type { RouteOptions } from '../../services.ts'
 const BODY_LIMIT = 1024 * 1024
 
 export const hubspotWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
-  const { config, metrics, inboxWriter } = services
+  const { config, metrics, inboxWriter, providers } = services
+  const hubspot = providers.get('hubspot')
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body))
 
-  app.post('/webhooks/hubspot', {
+  app.post(services.manifest.hubspot.webhooks.path, {
     bodyLimit: BODY_LIMIT,
     schema: {
       tags: ['webhooks'],
@@ -25,17 +25,9 @@ export const hubspotWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (app
       response: { 200: Type.Object({ status: Type.Literal('stored') }) },
     },
   }, async (request) => {
-    const secret = config.hubspot.clientSecret
-    if (!secret) throw new AppError(503, 'HUBSPOT_NOT_CONFIGURED', 'HUBSPOT_CLIENT_SECRET is not set, so HubSpot signatures cannot be checked')
+    if (!hubspot.verifyRequest) throw new AppError(503, 'HUBSPOT_NOT_CONFIGURED', `HubSpot signatures cannot be checked: ${hubspot.setupHint}`)
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-    const problem = checkHubSpotV3({
-      method: 'POST',
-      url: `${config.publicUrl}${request.url}`,
-      rawBody: raw,
-      signature: request.headers['x-hubspot-signature-v3'] as string | undefined,
-      timestamp: request.headers['x-hubspot-request-timestamp'] as string | undefined,
-      clientSecret: secret,
-    })
+    const problem = hubspot.verifyRequest({ method: 'POST', url: `${config.publicUrl}${request.url}`, rawBody: raw, headers: request.headers })
     if (problem) {
       metrics.webhooks.inc({ source: 'hubspot', outcome: `signature_${problem}` })
       throw new AppError(401, 'BAD_SIGNATURE', problem === 'stale' ? 'X-HubSpot-Request-Timestamp is more than 5 minutes old' : 'X-HubSpot-Signature-v3 is missing or does not match')
