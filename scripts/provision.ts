@@ -8,12 +8,15 @@ import {
   webhookSubscriptionRequests,
   workflowActionDefinition,
 } from '../connector/manifest/hubspot-shapes.ts'
+import { HUBSPOT_API_VERSIONS, hubspotPath, unversionedPath } from '../crm-adapters/hubspot/api-versions.ts'
 
 // `npm run provision` — app-level HubSpot provisioning from manifest.json with the developer API key
 // (`?hapikey=`), for what HubSpot still configures per app rather than per installed account:
-//   - webhook settings (target URL, concurrency) and subscriptions   /webhooks/v3/{appId}/...
-//   - the custom workflow action definition(s)                      /automation/v4/actions/{appId}
+//   - webhook settings (target URL, concurrency) and subscriptions   /webhooks/{version}/{appId}/...
+//   - the custom workflow action definition(s)                      /automation/actions/{version}/{appId}
 //   - legacy timeline event templates, with --legacy-timeline        /integrators/timeline/v3/{appId}/event-templates
+// Versions come from crm-adapters/hubspot/api-versions.ts; the legacy timeline has no date-versioned
+// path and is listed there with the date it goes unsupported.
 // Idempotent: it lists what exists, creates what is missing, updates what differs and never creates
 // a duplicate; a second run changes nothing. The ids HubSpot returns are stored in a JSON file
 // (default data/hubspot-provisioning.json) and printed. Per-account setup (contact properties)
@@ -103,6 +106,9 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
   const doFetch = options.fetch ?? fetch
   const appId = String(options.appId)
   const apiBase = options.apiBase.replace(/\/+$/, '')
+  const webhooks = hubspotPath(HUBSPOT_API_VERSIONS, 'webhooks', `/${appId}`)
+  const actions = hubspotPath(HUBSPOT_API_VERSIONS, 'automationActions', `/${appId}`)
+  const legacyTemplates = unversionedPath('legacyTimelineTemplates', { appId })
   const publicUrl = options.publicUrl.replace(/\/+$/, '')
   const m = options.manifest
   const changes: ProvisionChange[] = []
@@ -153,19 +159,19 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
 
   // 1. Webhook settings.
   const settings = webhookSettingsRequest(m, publicUrl)
-  const currentSettings = await call('GET', `/webhooks/v3/${appId}/settings`, undefined, true)
+  const currentSettings = await call('GET', `${webhooks}/settings`, undefined, true)
   if (currentSettings.status === 404) {
-    await call('PUT', `/webhooks/v3/${appId}/settings`, settings)
+    await call('PUT', `${webhooks}/settings`, settings)
     record({ kind: 'webhook-settings', key: settings.targetUrl, action: 'created' })
   } else if (!containsJson(currentSettings.json, settings)) {
-    await call('PUT', `/webhooks/v3/${appId}/settings`, settings)
+    await call('PUT', `${webhooks}/settings`, settings)
     record({ kind: 'webhook-settings', key: settings.targetUrl, action: 'updated' })
   } else {
     record({ kind: 'webhook-settings', key: settings.targetUrl, action: 'unchanged' })
   }
 
   // 2. Webhook subscriptions: matched on eventType + propertyName (HubSpot allows one of each).
-  const existingSubscriptions = ((await call('GET', `/webhooks/v3/${appId}/subscriptions`)).json?.results ?? []) as Json[]
+  const existingSubscriptions = ((await call('GET', `${webhooks}/subscriptions`)).json?.results ?? []) as Json[]
   const byKey = new Map<string, Json>()
   for (const s of existingSubscriptions) {
     const key = subscriptionKey(s)
@@ -179,7 +185,7 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
     wanted.add(key)
     const existing = byKey.get(key)
     if (!existing) {
-      const id = idOf((await call('POST', `/webhooks/v3/${appId}/subscriptions`, request)).json, `subscription ${key}`)
+      const id = idOf((await call('POST', `${webhooks}/subscriptions`, request)).json, `subscription ${key}`)
       subscriptionIds[key] = id
       record({ kind: 'webhook-subscription', key, action: 'created', id })
       continue
@@ -187,7 +193,7 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
     const id = String(existing.id)
     subscriptionIds[key] = id
     if (existing.active !== request.active) {
-      await call('PATCH', `/webhooks/v3/${appId}/subscriptions/${id}`, { active: request.active })
+      await call('PATCH', `${webhooks}/subscriptions/${id}`, { active: request.active })
       record({ kind: 'webhook-subscription', key, action: request.active ? 'reactivated' : 'updated', id })
     } else {
       record({ kind: 'webhook-subscription', key, action: 'unchanged', id })
@@ -201,7 +207,7 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
   const definitions: Json[] = []
   for (let after: string | undefined, page = 0; page < 100; page++) {
     const query = new URLSearchParams({ limit: '100', ...(after ? { after } : {}) })
-    const json = (await call('GET', `/automation/v4/actions/${appId}?${query}`)).json
+    const json = (await call('GET', `${actions}?${query}`)).json
     definitions.push(...((json?.results ?? []) as Json[]))
     const next = (json?.paging as { next?: { after?: unknown } } | undefined)?.next?.after
     if (typeof next !== 'string' && typeof next !== 'number') break
@@ -223,7 +229,7 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
     const others = new Set(matches.map((d) => String(d.id)))
     if (others.size > 1) warnings.push(`workflow action ${action.uid}: several definitions match (ids ${[...others].join(', ')}); updated ${String(existing?.id)}, left the others`)
     if (!existing) {
-      const json = (await call('POST', `/automation/v4/actions/${appId}`, body)).json
+      const json = (await call('POST', actions, body)).json
       const id = idOf(json, `workflow action ${action.uid}`)
       claimed.add(id)
       workflowActions[action.uid] = { id, ...(json?.revisionId !== undefined ? { revisionId: String(json.revisionId) } : {}) }
@@ -235,7 +241,7 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
     let revisionId = existing.revisionId
     let change: Action = 'unchanged'
     if (!containsJson(existing, body)) {
-      const json = (await call('PATCH', `/automation/v4/actions/${appId}/${id}`, body)).json
+      const json = (await call('PATCH', `${actions}/${id}`, body)).json
       revisionId = json?.revisionId ?? revisionId
       change = 'updated'
     }
@@ -246,13 +252,13 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
   // 4. Legacy timeline event templates (only with --legacy-timeline): matched by name.
   const timelineTemplates: Record<string, string> = {}
   if (options.legacyTimeline) {
-    const templates = ((await call('GET', `/integrators/timeline/v3/${appId}/event-templates`)).json?.results ?? []) as Json[]
+    const templates = ((await call('GET', legacyTemplates)).json?.results ?? []) as Json[]
     for (const event of engagementEventTypes(m)) {
       const body = timelineEventTemplate(event)
       const storedId = previous?.timelineTemplates[event.kind]
       const existing = templates.find((t) => storedId !== undefined && String(t.id) === storedId) ?? templates.find((t) => t.name === body.name)
       if (!existing) {
-        const id = idOf((await call('POST', `/integrators/timeline/v3/${appId}/event-templates`, body)).json, `timeline template ${event.kind}`)
+        const id = idOf((await call('POST', legacyTemplates, body)).json, `timeline template ${event.kind}`)
         timelineTemplates[event.kind] = id
         record({ kind: 'timeline-template', key: event.kind, action: 'created', id })
         continue
@@ -262,7 +268,7 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
       if (containsJson(existing, body)) {
         record({ kind: 'timeline-template', key: event.kind, action: 'unchanged', id })
       } else {
-        await call('PUT', `/integrators/timeline/v3/${appId}/event-templates/${id}`, { id, ...body })
+        await call('PUT', `${legacyTemplates}/${id}`, { id, ...body })
         record({ kind: 'timeline-template', key: event.kind, action: 'updated', id })
       }
     }

@@ -16,6 +16,7 @@ import {
   type TokenSource,
   type WriteResult,
 } from '../crm-adapter.ts'
+import { apiVersions, type HubSpotApiVersions } from './api-versions.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { ConsentWriter } from './hubspot-consent.ts'
 import { changedContacts, readContacts } from './hubspot-contacts.ts'
@@ -55,6 +56,8 @@ export interface HubSpotAdapterOptions {
   consentDateProperty?: string | null
   /** Where the change came from (text property); null: not written. Default whatsapp_opt_in_source. */
   consentSourceProperty?: string | null
+  /** Areas called on another date version than the table in api-versions.ts (e.g. one tried on 2026-09). */
+  apiVersions?: Partial<HubSpotApiVersions>
   /** Set once HubSpot has approved app events for the app; absent: communications only. */
   appEventTypes?: AppEventTypes
   clock?: Clock
@@ -74,6 +77,7 @@ export class HubSpotAdapter implements CrmAdapter {
       apiBase: options.apiBase,
       tokens: options.tokens,
       limiter,
+      versions: apiVersions(options.apiVersions),
       clock: this.#clock,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
@@ -92,7 +96,7 @@ export class HubSpotAdapter implements CrmAdapter {
     const sources: SegmentSource[] = []
     let offset = 0
     for (;;) {
-      const response = await this.#http.request('POST /crm/v3/lists/search', {
+      const response = await this.#http.request(this.#http.endpoint('POST', 'lists', '/search'), {
         body: { ...(query ? { query } : {}), offset, count: LIST_SEARCH_PAGE, additionalProperties: ['hs_list_size'] },
       })
       const body = asRecord(response.body)
@@ -107,7 +111,7 @@ export class HubSpotAdapter implements CrmAdapter {
   }
 
   async getSegmentSource(ref: SegmentSourceRef): Promise<SegmentSource> {
-    const response = await this.#http.request('GET /crm/v3/lists/{listId}', { params: { listId: listId(ref) } })
+    const response = await this.#http.request(this.#http.endpoint('GET', 'lists', '/{listId}'), { params: { listId: listId(ref) } })
     const body = asRecord(response.body)
     const list = asRecord(body.list ?? body)
     if (list.objectTypeId !== undefined && list.objectTypeId !== CONTACTS) {
@@ -127,7 +131,7 @@ export class HubSpotAdapter implements CrmAdapter {
       const ids: string[] = []
       let calls = 0
       for (let i = 0; i < MEMBERSHIP_PAGES_PER_READ && (i === 0 || after); i++) {
-        const page = await this.#http.request('GET /crm/v3/lists/{listId}/memberships', { params: { listId: id }, query: { limit: MEMBERSHIP_PAGE, after } })
+        const page = await this.#http.request(this.#http.endpoint('GET', 'lists', '/{listId}/memberships'), { params: { listId: id }, query: { limit: MEMBERSHIP_PAGE, after } })
         const body = asRecord(page.body)
         ids.push(...asArray(body.results).flatMap((row) => asString(asRecord(row).recordId) ?? []))
         calls += page.calls

@@ -1,12 +1,12 @@
-// Consent mirrored onto HubSpot: always the app's own contact properties (opt-in, when, where
-// from: manifest.json `hubspot.properties.contact`), since the WhatsApp channel of
-// communication preferences is missing from many portals; and the v4 WhatsApp subscription
-// status where the portal has one (reference hubspot.md §5, "Connector design";
-// https://developers.hubspot.com/docs/api-reference/latest/communication-preferences/status/update-subscription).
+// Consent mirrored onto HubSpot as the app's own contact properties only (opt-in, when, where
+// from: manifest.json `hubspot.properties.contact`). HubSpot's subscription APIs take the EMAIL
+// channel alone, so WhatsApp consent cannot be written there (reference hubspot.md §5,
+// "Connector design"; https://developers.hubspot.com/docs/api-reference/legacy/communication-preferences/v3/guide).
 import { CrmError, type ConsentWrite, type WriteResult } from '../crm-adapter.ts'
 import { withoutNamed } from './batch-retry.ts'
+import { batchErrors } from './hubspot-errors.ts'
 import type { HubSpotHttp } from './hubspot-http.ts'
-import { asArray, asRecord, asString, chunks } from './json.ts'
+import { chunks } from './json.ts'
 
 /** Contacts batch update maximum (reference §4). */
 const BATCH_MAX = 100
@@ -21,8 +21,6 @@ export interface ConsentProperties {
 export class ConsentWriter {
   readonly #http: HubSpotHttp
   readonly #properties: ConsentProperties
-  /** The portal's WhatsApp subscription definition id, looked up once; undefined = none. */
-  #subscription: Promise<string | undefined> | undefined
 
   constructor(http: HubSpotHttp, properties: ConsentProperties) {
     this.#http = http
@@ -31,24 +29,27 @@ export class ConsentWriter {
 
   async write(changes: readonly ConsentWrite[]): Promise<WriteResult[]> {
     const contacts = changes.filter((c) => c.objectType === 'contact')
-    const recordErrors = await this.#writeProperty([...latestBy(contacts, (c) => c.recordId).values()])
-    const phoneErrors = await this.#writeSubscriptions([...latestBy(contacts, (c) => c.phone).values()])
+    const recordErrors = await this.#writeProperty([...latestPerRecord(contacts).values()])
     return changes.map((change) => {
       const error =
         change.objectType !== 'contact'
           ? new CrmError({ crm: 'hubspot', code: 'VALIDATION_ERROR', message: `HubSpot record ${change.recordId} must be a contact` })
-          : (recordErrors.get(change.recordId) ?? (change.phone === undefined ? undefined : phoneErrors.get(change.phone)))
+          : recordErrors.get(change.recordId)
       return error ? { id: change.recordId, ok: false, error } : { id: change.recordId, ok: true }
     })
   }
 
   async #writeProperty(changes: ConsentWrite[]): Promise<Map<string, CrmError>> {
     const errors = new Map<string, CrmError>()
+    const endpoint = this.#http.endpoint('POST', 'objects', '/contacts/batch/update')
     for (const batch of chunks(changes, BATCH_MAX)) {
       const outcome = await withoutNamed(batch, (c) => c.recordId, async (rest) => {
-        await this.#http.request('POST /crm/v3/objects/contacts/batch/update', {
-          body: { inputs: rest.map((c) => ({ id: c.recordId, properties: this.#values(c) })) },
+        const response = await this.#http.request(endpoint, {
+          // The trace id names each input in a multi-status answer.
+          body: { inputs: rest.map((c) => ({ id: c.recordId, objectWriteTraceId: c.recordId, properties: this.#values(c) })) },
         })
+        // A record refused on its own (207, e.g. a portal validation rule on 2026-09+) fails alone.
+        for (const [id, error] of batchErrors(endpoint, response.body)) errors.set(id, error)
       })
       for (const [change, error] of outcome.named) errors.set(change.recordId, error)
       if (outcome.failed) for (const change of outcome.failed.items) errors.set(change.recordId, outcome.failed.error)
@@ -63,76 +64,13 @@ export class ConsentWriter {
     if (source) values[source] = change.source
     return values
   }
-
-  /** One call per phone: the v4 API's batch write path is unconfirmed (reference §5). */
-  async #writeSubscriptions(changes: ConsentWrite[]): Promise<Map<string, CrmError>> {
-    const errors = new Map<string, CrmError>()
-    if (changes.length === 0) return errors
-    let subscriptionId: string | undefined
-    try {
-      subscriptionId = await this.#whatsAppSubscription()
-    } catch (error) {
-      if (!(error instanceof CrmError)) throw error
-      for (const change of changes) errors.set(change.phone ?? '', error)
-      return errors
-    }
-    if (subscriptionId === undefined) return errors
-    await Promise.all(
-      changes.map(async (change) => {
-        const phone = change.phone ?? ''
-        try {
-          await this.#http.request('POST /communication-preferences/v4/statuses/{subscriberIdString}', {
-            params: { subscriberIdString: phone },
-            redact: [phone],
-            body: {
-              channel: 'WHATSAPP',
-              statusState: change.optedIn ? 'SUBSCRIBED' : 'NOT_SUBSCRIBED',
-              subscriptionId,
-              // Portals with GDPR features require a legal basis to subscribe someone.
-              ...(change.optedIn
-                ? { legalBasis: 'CONSENT_WITH_NOTICE', legalBasisExplanation: `Opted in on WhatsApp (${change.source}) at ${change.occurredAt.toISOString()}` }
-                : {}),
-            },
-          })
-        } catch (error) {
-          if (!(error instanceof CrmError)) throw error
-          errors.set(phone, error)
-        }
-      }),
-    )
-    return errors
-  }
-
-  #whatsAppSubscription(): Promise<string | undefined> {
-    this.#subscription ??= this.#discover().catch((error: unknown) => {
-      this.#subscription = undefined // a failed lookup is tried again next time
-      throw error
-    })
-    return this.#subscription
-  }
-
-  async #discover(): Promise<string | undefined> {
-    let body: unknown
-    try {
-      body = (await this.#http.request('GET /communication-preferences/v4/definitions')).body
-    } catch (error) {
-      // The communication_preferences scopes are optional for this app: without them, no channel.
-      if (error instanceof CrmError && error.code === 'MISSING_SCOPES') return undefined
-      throw error
-    }
-    const definition = asArray(asRecord(body).results)
-      .map(asRecord)
-      .find((d) => d.communicationMethod === 'WHATSAPP' && d.isActive !== false && d.isInternal !== true)
-    return asString(definition?.id)
-  }
 }
 
-/** The newest change per key (opt-out wins a tie: when in doubt, don't message). */
-function latestBy(changes: ConsentWrite[], keyOf: (change: ConsentWrite) => string | undefined): Map<string, ConsentWrite> {
+/** The newest change per record (opt-out wins a tie: when in doubt, don't message). */
+function latestPerRecord(changes: ConsentWrite[]): Map<string, ConsentWrite> {
   const latest = new Map<string, ConsentWrite>()
   for (const change of changes) {
-    const key = keyOf(change)
-    if (key === undefined) continue
+    const key = change.recordId
     const current = latest.get(key)
     const newer = !current || change.occurredAt > current.occurredAt || (change.occurredAt.getTime() === current.occurredAt.getTime() && !change.optedIn)
     if (newer) latest.set(key, change)

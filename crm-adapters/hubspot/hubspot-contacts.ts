@@ -20,7 +20,7 @@ export async function readContacts(http: HubSpotHttp, ids: readonly string[], pr
   const unique = [...new Set(ids)]
   const pages = await Promise.all(
     chunks(unique, BATCH_READ_MAX).map((batch) =>
-      http.request('POST /crm/v3/objects/contacts/batch/read', { body: { inputs: batch.map((id) => ({ id })), properties } }),
+      http.request(http.endpoint('POST', 'objects', '/contacts/batch/read'), { body: { inputs: batch.map((id) => ({ id })), properties } }),
     ),
   )
   const byId = new Map<string, CrmRecord>()
@@ -49,7 +49,7 @@ export async function* changedContacts(http: HubSpotHttp, sinceMs: number, prope
     if (offset >= SEARCH_RESULT_CAP) {
       throw new CrmError({ crm: 'hubspot', code: 'UNKNOWN', message: `More than ${SEARCH_RESULT_CAP} contacts share lastmodifieddate ${new Date(anchor).toISOString()}; search cannot page past them` })
     }
-    const page = await http.request('POST /crm/v3/objects/contacts/search', {
+    const page = await http.request(http.endpoint('POST', 'objects', '/contacts/search'), {
       search: true,
       body: {
         filterGroups: [{ filters: [{ propertyName: MODIFIED, operator: inclusive ? 'GTE' : 'GT', value: String(anchor) }] }],

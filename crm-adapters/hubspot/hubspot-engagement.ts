@@ -9,7 +9,7 @@
 // the connector through a CommunicationStore, saved as soon as the create returns.
 import { CrmError, type EngagementEvent, type EngagementKind, type WriteResult } from '../crm-adapter.ts'
 import { withoutNamed } from './batch-retry.ts'
-import { errorFromResponse } from './hubspot-errors.ts'
+import { batchErrors, errorFromResponse } from './hubspot-errors.ts'
 import type { HubSpotHttp } from './hubspot-http.ts'
 import { asArray, asRecord, asString, chunks } from './json.ts'
 import { firstHappened, type MessageActivity, mergeActivity, parseActivity, renderActivity, serializeActivity } from './message-activity.ts'
@@ -88,12 +88,19 @@ export class EngagementWriter {
   /** Updates existing communications; returns the plans whose communication was deleted in HubSpot. */
   async #update(plans: Plan[], failed: Map<string, CrmError>): Promise<Plan[]> {
     const vanished: Plan[] = []
+    const endpoint = this.#http.endpoint('POST', 'communications', '/batch/update')
     for (const batch of chunks(plans, BATCH_MAX)) {
       const outcome = await withoutNamed(batch, (p) => p.communicationId ?? '', async (rest) => {
-        await this.#http.request('POST /crm/v3/objects/communications/batch/update', {
-          body: { inputs: rest.map((p) => ({ id: p.communicationId, properties: properties(p.activity) })) },
+        const response = await this.#http.request(endpoint, {
+          body: { inputs: rest.map((p) => ({ id: p.communicationId, objectWriteTraceId: p.messageId, properties: properties(p.activity) })) },
         })
-        await this.#remember(rest)
+        // Inputs refused on their own in a multi-status answer (e.g. a 2026-09+ validation rule) fail alone.
+        const refused = batchErrors(endpoint, response.body)
+        for (const plan of rest) {
+          const error = refused.get(plan.messageId) ?? refused.get(plan.communicationId ?? '')
+          if (error) failed.set(plan.messageId, error)
+        }
+        await this.#remember(rest.filter((p) => !failed.has(p.messageId)))
       })
       for (const [plan, error] of outcome.named) {
         if (error.code === 'NOT_FOUND') vanished.push({ ...plan, communicationId: undefined })
@@ -105,9 +112,10 @@ export class EngagementWriter {
   }
 
   async #create(plans: Plan[], failed: Map<string, CrmError>): Promise<void> {
+    const endpoint = this.#http.endpoint('POST', 'communications', '/batch/create')
     for (const batch of chunks(plans, BATCH_MAX)) {
       const outcome = await withoutNamed(batch, (p) => p.contactId, async (rest) => {
-        const response = await this.#http.request('POST /crm/v3/objects/communications/batch/create', {
+        const response = await this.#http.request(endpoint, {
           idempotent: false,
           body: {
             inputs: rest.map((p) => ({
@@ -127,7 +135,7 @@ export class EngagementWriter {
           const result = traced ? results.find((r) => r.objectWriteTraceId === plan.messageId) : results.length === rest.length ? results[index] : undefined
           const id = asString(result?.id)
           if (id) created.push({ ...plan, communicationId: id })
-          else failed.set(plan.messageId, batchItemError('POST /crm/v3/objects/communications/batch/create', body, plan.messageId))
+          else failed.set(plan.messageId, batchItemError(endpoint, body, plan.messageId))
         })
         await this.#remember(created)
       })
@@ -146,7 +154,7 @@ export class EngagementWriter {
     const failed = new Map<string, CrmError>()
     const types = this.#appEventTypes
     if (!types) return failed
-    const endpoint = 'POST /integrators/timeline/v4/events/batch'
+    const endpoint = this.#http.endpoint('POST', 'appEvents', '/events/batch')
     const typed = events.flatMap((e) => {
       const eventTypeName = types[e.kind]
       return eventTypeName ? [{ event: e, eventTypeName }] : []

@@ -71,6 +71,22 @@ export function redact(text: string, secrets: readonly (string | undefined)[] = 
   return out
 }
 
+/**
+ * Per-input errors of a multi-status (207) batch answer, by the ids each error names (its
+ * `context` lists, or the input's `objectWriteTraceId`). On 2026-09 and later a write that breaks
+ * a portal validation rule fails this way for its own record only (reference hubspot.md §0, §4).
+ */
+export function batchErrors(endpoint: string, body: unknown): Map<string, HubSpotApiError> {
+  const byId = new Map<string, HubSpotApiError>()
+  for (const raw of asArray(asRecord(body).errors)) {
+    const entry = asRecord(raw)
+    const error = errorFromResponse({ endpoint, status: 400, body: entry, retryAfter: null })
+    const ids = [...Object.values(asRecord(entry.context)).flatMap(asArray), entry.objectWriteTraceId].flatMap((id) => asString(id) ?? [])
+    for (const id of ids) if (!byId.has(id)) byId.set(id, error)
+  }
+  return byId
+}
+
 /** Every string in an error's context lists, e.g. `{ ids: ['12', '13'] }` → ['12', '13']. */
 export function contextIds(error: unknown): string[] {
   if (!(error instanceof HubSpotApiError)) return []

@@ -3,6 +3,7 @@
 // failures, every failure a CrmError, every call reported to the observer. Plain fetch: the
 // SDK's retry and limiter decorators are process-wide singletons (reference hubspot.md §2).
 import { CrmError, type CrmCallObserver, type TokenSource } from '../crm-adapter.ts'
+import { HUBSPOT_API_VERSIONS, type HubSpotApiArea, type HubSpotApiVersions, hubspotPath } from './api-versions.ts'
 import { type Clock, systemClock } from './clock.ts'
 import { errorFromResponse, redact } from './hubspot-errors.ts'
 import type { HubSpotRateLimiter } from './rate-limiter.ts'
@@ -20,6 +21,8 @@ export interface HubSpotHttpOptions {
   apiBase: string
   tokens: TokenSource
   limiter: HubSpotRateLimiter
+  /** The date version each API area is called on. Default: the table in api-versions.ts. */
+  versions?: HubSpotApiVersions
   observer?: CrmCallObserver
   retry?: RetryOptions
   /** Per attempt. Default 30 s. */
@@ -65,6 +68,11 @@ export class HubSpotHttp {
     this.#baseDelayMs = options.retry?.baseDelayMs ?? 500
     this.#maxDelayMs = options.retry?.maxDelayMs ?? 30_000
     this.#timeoutMs = options.timeoutMs ?? 30_000
+  }
+
+  /** `"METHOD /versioned/path"` for `request`, e.g. `endpoint('POST', 'lists', '/search')`. */
+  endpoint(method: string, area: HubSpotApiArea, rest: string): string {
+    return `${method} ${hubspotPath(this.#options.versions ?? HUBSPOT_API_VERSIONS, area, rest)}`
   }
 
   /**

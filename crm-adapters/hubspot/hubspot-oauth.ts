@@ -1,15 +1,16 @@
-// HubSpot OAuth token calls on the 2026-03 endpoints, which replace v1 (sunset 16 Feb 2027,
+// HubSpot OAuth token calls on the date-versioned endpoints (api-versions.ts), which replace v1 (sunset 16 Feb 2027,
 // https://developers.hubspot.com/changelog/v1-oauth-api-deprecation). @hubspot/api-client 13.5
 // only wraps v1, hence plain fetch. All POST with a form body: no secret or token in any URL.
 // No retries here: a code is single-use, and the connector serialises refreshes; failures say
 // whether they are retryable.
 import { CrmError, type CrmCallObserver, type CrmErrorCode } from '../crm-adapter.ts'
+import { HUBSPOT_API_VERSIONS, hubspotPath } from './api-versions.ts'
 import { redact } from './hubspot-errors.ts'
 import { asArray, asNumber, asRecord, asString, type Json } from './json.ts'
 
-const TOKEN = '/oauth/2026-03/token'
-const INTROSPECT = '/oauth/2026-03/token/introspect'
-const REVOKE = '/oauth/2026-03/token/revoke'
+const TOKEN = hubspotPath(HUBSPOT_API_VERSIONS, 'oauth', '/token')
+const INTROSPECT = hubspotPath(HUBSPOT_API_VERSIONS, 'oauth', '/token/introspect')
+const REVOKE = hubspotPath(HUBSPOT_API_VERSIONS, 'oauth', '/token/revoke')
 
 export interface OAuthClient {
   apiBase: string

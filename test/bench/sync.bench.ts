@@ -282,8 +282,8 @@ async function hubspot(): Promise<void> {
       const reads = Math.ceil(members / 100)
       const minimum = pages + reads
       const unavoidableMs = (minimum / HUBSPOT_LIMIT.max) * HUBSPOT_LIMIT.intervalMs
-      const membershipCalls = stats.byEndpoint['GET /crm/v3/lists/:listId/memberships'] ?? 0
-      const readCalls = stats.byEndpoint['POST /crm/v3/objects/contacts/batch/read'] ?? 0
+      const membershipCalls = stats.byEndpoint['GET /crm/lists/2026-03/:listId/memberships'] ?? 0
+      const readCalls = stats.byEndpoint['POST /crm/objects/2026-03/contacts/batch/read'] ?? 0
       console.log(`${crm.padEnd(10)} -- full sync`)
       printSync(crm, full)
       line(crm, 'CRM calls: connector crmCalls / simulator count', `${n(full.sync.crmCalls)} / ${n(stats.total)}`)

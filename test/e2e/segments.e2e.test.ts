@@ -171,7 +171,7 @@ describe('HubSpot list → segment', () => {
 
   test('a source that no longer exists fails the sync with that reason and keeps the last good membership', async () => {
     const members = (await s.api('GET', `/segments/${segmentId}`)).json.counts.members
-    s.sim.failNext({ route: 'GET /crm/v3/lists/:listId/memberships', status: 404, times: 1 })
+    s.sim.failNext({ route: 'GET /crm/lists/2026-03/:listId/memberships', status: 404, times: 1 })
     const sync = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
     expect(sync).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND' } })
     expect(sync.error.message).toMatch(/no longer exists/)
@@ -182,7 +182,7 @@ describe('HubSpot list → segment', () => {
 
   test('a lost scope fails the sync with that reason and keeps the last good membership', async () => {
     const members = (await s.api('GET', `/segments/${segmentId}`)).json.counts.members
-    s.sim.failNext({ route: 'GET /crm/v3/lists/:listId/memberships', status: 403, times: 1 })
+    s.sim.failNext({ route: 'GET /crm/lists/2026-03/:listId/memberships', status: 403, times: 1 })
     const sync = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
     expect(sync).toMatchObject({ status: 'failed', error: { code: 'MISSING_SCOPES' } })
     expect(sync.error.message).toMatch(/permission/)
@@ -190,7 +190,7 @@ describe('HubSpot list → segment', () => {
   })
 
   test('a sync cut short by a CRM outage resumes from its cursor without duplicating or dropping members', async () => {
-    s.sim.failNext({ route: 'POST /crm/v3/objects/contacts/batch/read', status: 503, times: 20 })
+    s.sim.failNext({ route: 'POST /crm/objects/2026-03/contacts/batch/read', status: 503, times: 20 })
     const first = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
     expect(first.status).toBe('running')
     expect(first.error.code).toBe('SERVER_ERROR')

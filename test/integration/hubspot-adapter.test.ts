@@ -40,7 +40,7 @@ beforeAll(async () => {
   const installed = sim.install({ portalId: PORTAL })
   // What the install provisions: the app's contact properties (seeding made whatsapp_opt_in already).
   for (const property of manifest.properties.contact.filter((p) => p.name !== 'whatsapp_opt_in')) {
-    const response = await fetch(`${sim.url}/crm/v3/properties/contacts`, {
+    const response = await fetch(`${sim.url}/crm/properties/2026-03/contacts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${installed.access_token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ ...property, groupName: 'contactinformation' }),
@@ -89,7 +89,7 @@ describe('HubSpotAdapter against the simulator', () => {
     const stats = sim.stats()
     expect(pages.reduce((sum, p) => sum + p.calls, 0)).toBe(stats.total)
     expect(stats.total).toBe(14)
-    expect(stats.byEndpoint).toEqual({ 'GET /crm/v3/lists/:listId/memberships': 4, 'POST /crm/v3/objects/contacts/batch/read': 10 })
+    expect(stats.byEndpoint).toEqual({ 'GET /crm/lists/2026-03/:listId/memberships': 4, 'POST /crm/objects/2026-03/contacts/batch/read': 10 })
     expect(stats.rateLimited).toBe(0)
 
     const resumed = await collect(adapter.streamSegmentMembers(list, { properties: PROPERTIES, cursor: pages[0]?.nextCursor ?? '' }))
@@ -135,9 +135,9 @@ describe('HubSpotAdapter against the simulator', () => {
     )
     // Per write: one communications call, one app events batch (the replayed occurrences answer 409).
     expect(sim.stats().byEndpoint).toEqual({
-      'POST /crm/v3/objects/communications/batch/create': 1,
-      'POST /crm/v3/objects/communications/batch/update': 2,
-      'POST /integrators/timeline/v4/events/batch': 3,
+      'POST /crm/objects/2026-03/communications/batch/create': 1,
+      'POST /crm/objects/2026-03/communications/batch/update': 2,
+      'POST /integrators/timeline/2026-03/events/batch': 3,
     })
     expect(sim.appEvents(PORTAL).map((e) => [e.id, e.eventTypeName, e.objectId, e.properties.status])).toEqual([
       ['msg-int-1:sent', 'whatsapp_message_sent', contactId, 'sent'],
@@ -146,7 +146,7 @@ describe('HubSpotAdapter against the simulator', () => {
     ])
   })
 
-  it('writes consent and the WhatsApp subscription, and reads them back', async () => {
+  it('writes consent to the app properties only, and reads it back', async () => {
     const withPhone = members.map((id) => sim.getContact(PORTAL, Number(id))).find((c) => c?.phoneTruth?.e164)
     const phone = withPhone?.phoneTruth?.e164 ?? ''
     const recordId = String(withPhone?.id)
@@ -164,18 +164,14 @@ describe('HubSpotAdapter against the simulator', () => {
       { id: recordId, ok: true },
       { id: other, ok: true },
     ])
-    expect(sim.stats().byEndpoint).toEqual({
-      'POST /crm/v3/objects/contacts/batch/update': 1,
-      'GET /communication-preferences/v4/definitions': 1,
-      'POST /communication-preferences/v4/statuses/:subscriberIdString': 1,
-    })
+    // Only the app's own properties: WhatsApp consent has no place in HubSpot's subscription APIs.
+    expect(sim.stats().byEndpoint).toEqual({ 'POST /crm/objects/2026-03/contacts/batch/update': 1 })
     const read = await adapter.readRecords([{ id: recordId, objectType: 'contact' }, { id: other, objectType: 'contact' }], ['whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source'])
     expect(read.map((r) => [r.id, r.properties.whatsapp_opt_in, r.properties.whatsapp_opt_in_source])).toEqual([
       [recordId, 'false', 'whatsapp_keyword'],
       [other, 'true', 'whatsapp_keyword'],
     ])
     expect(Date.parse(read[0]?.properties.whatsapp_opt_in_date ?? '')).toBe(changedAt.getTime())
-    expect(sim.subscriptionStatuses(PORTAL)).toContainEqual(expect.objectContaining({ channel: 'WHATSAPP', subscriberIdString: phone, status: 'NOT_SUBSCRIBED', subscriptionId: '201' }))
 
     const changes: CrmRecord[] = []
     for await (const page of adapter.readChangesSince(cursor, ['whatsapp_opt_in'])) changes.push(...page.records)
@@ -188,5 +184,41 @@ describe('HubSpotAdapter against the simulator', () => {
     expect(await adapter.getSegmentSource(list)).toMatchObject({ id: list.id })
     expect(refreshes).toBe(before + 1)
     expect(sim.stats().refreshesByPortal[String(PORTAL)]).toBe(1)
+  })
+
+  it('moves an area to 2026-09 through the options; writes there fail per record on portal validation rules', async () => {
+    const onNext = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, apiVersions: { lists: '2026-09', objects: '2026-09' } })
+    const [blocked, free] = [members[10] ?? '', members[11] ?? '']
+    sim.setContactProperties(PORTAL, Number(blocked), { lifecyclestage: 'customer', company: '' }, { emitWebhooks: false })
+    sim.setContactValidationRules(PORTAL, [{ property: 'company', when: { property: 'lifecyclestage', value: 'customer' } }])
+    sim.resetStats()
+    try {
+      const pages = await collect(onNext.streamSegmentMembers(list, { properties: PROPERTIES }))
+      expect(pages.flatMap((p) => p.records)).toHaveLength(members.length)
+      const at = new Date('2026-03-02T09:00:00Z')
+      const results = await onNext.writeConsent([
+        { recordId: blocked, objectType: 'contact', optedIn: true, occurredAt: at, source: 'whatsapp_keyword' },
+        { recordId: free, objectType: 'contact', optedIn: true, occurredAt: at, source: 'whatsapp_keyword' },
+      ])
+      expect(results).toEqual([
+        { id: blocked, ok: false, error: expect.objectContaining({ code: 'VALIDATION_ERROR', platformCode: 'VALIDATION_ERROR', message: expect.stringContaining('company') }) },
+        { id: free, ok: true },
+      ])
+      expect(sim.getContact(PORTAL, Number(free))?.properties.whatsapp_opt_in_date).toBe(at.toISOString())
+      // The same write on 2026-03 ignores the rule, as HubSpot does.
+      expect(await adapter.writeConsent([{ recordId: blocked, objectType: 'contact', optedIn: true, occurredAt: at, source: 'whatsapp_keyword' }])).toEqual([{ id: blocked, ok: true }])
+      const endpoints = Object.keys(sim.stats().byEndpoint)
+      expect(endpoints.filter((e) => e.includes('/2026-09/')).sort()).toEqual([
+        'GET /crm/lists/2026-09/:listId/memberships',
+        'POST /crm/objects/2026-09/contacts/batch/read',
+        'POST /crm/objects/2026-09/contacts/batch/update',
+      ])
+    } finally {
+      sim.setContactValidationRules(PORTAL, [])
+    }
+  })
+
+  it('never calls a numbered path HubSpot replaced with a date-versioned one', () => {
+    expect(sim.stats().refusedNumbered).toEqual({})
   })
 })

@@ -50,10 +50,10 @@ function writes(): string[] {
 
 async function reset(): Promise<void> {
   // A clean app: the simulator keeps app state between tests.
-  for (const s of (await api('GET', `/webhooks/v3/${app.appId}/subscriptions`)).results) await api('DELETE', `/webhooks/v3/${app.appId}/subscriptions/${s.id}`)
-  for (const d of (await api('GET', `/automation/v4/actions/${app.appId}?limit=100`)).results) await api('DELETE', `/automation/v4/actions/${app.appId}/${d.id}`)
+  for (const s of (await api('GET', `/webhooks/2026-03/${app.appId}/subscriptions`)).results) await api('DELETE', `/webhooks/2026-03/${app.appId}/subscriptions/${s.id}`)
+  for (const d of (await api('GET', `/automation/actions/2026-03/${app.appId}?limit=100`)).results) await api('DELETE', `/automation/actions/2026-03/${app.appId}/${d.id}`)
   for (const t of (await api('GET', `/integrators/timeline/v3/${app.appId}/event-templates`)).results) await api('DELETE', `/integrators/timeline/v3/${app.appId}/event-templates/${t.id}`)
-  await api('DELETE', `/webhooks/v3/${app.appId}/settings`)
+  await api('DELETE', `/webhooks/2026-03/${app.appId}/settings`)
   sim.clearFaults()
   sim.resetStats()
 }
@@ -81,19 +81,19 @@ describe('provisionHubSpot', () => {
     // Also idempotent without the stored ids (a lost state file never duplicates).
     const third = await provisionHubSpot(options())
     expect(third.counts.created + third.counts.updated).toBe(0)
-    expect((await api('GET', `/automation/v4/actions/${app.appId}`)).results).toHaveLength(1)
-    expect((await api('GET', `/webhooks/v3/${app.appId}/subscriptions`)).results).toHaveLength(subscriptions)
+    expect((await api('GET', `/automation/actions/2026-03/${app.appId}`)).results).toHaveLength(1)
+    expect((await api('GET', `/webhooks/2026-03/${app.appId}/subscriptions`)).results).toHaveLength(subscriptions)
     expect((await api('GET', `/integrators/timeline/v3/${app.appId}/event-templates`)).results).toHaveLength(templates)
   })
 
   test('HubSpot ends up with the manifest configuration', async () => {
     const result = await provisionHubSpot(options())
-    expect(await api('GET', `/webhooks/v3/${app.appId}/settings`)).toMatchObject({ targetUrl: `${PUBLIC_URL}/webhooks/hubspot`, throttling: { maxConcurrentRequests: 10 } })
-    const subs = (await api('GET', `/webhooks/v3/${app.appId}/subscriptions`)).results as { eventType: string; propertyName?: string; active: boolean; id: string }[]
+    expect(await api('GET', `/webhooks/2026-03/${app.appId}/settings`)).toMatchObject({ targetUrl: `${PUBLIC_URL}/webhooks/hubspot`, throttling: { maxConcurrentRequests: 10 } })
+    const subs = (await api('GET', `/webhooks/2026-03/${app.appId}/subscriptions`)).results as { eventType: string; propertyName?: string; active: boolean; id: string }[]
     expect(subs.every((s) => s.active)).toBe(true)
     expect(subs.map((s) => (s.propertyName ? `${s.eventType}:${s.propertyName}` : s.eventType)).sort()).toEqual(Object.keys(result.state.webhooks.subscriptions).sort())
     const actionId = result.state.workflowActions['send-whatsapp-template']?.id
-    const definition = await api('GET', `/automation/v4/actions/${app.appId}/${actionId}`)
+    const definition = await api('GET', `/automation/actions/2026-03/${app.appId}/${actionId}`)
     expect(definition).toMatchObject({ actionUrl: `${PUBLIC_URL}/hubspot/actions/send-whatsapp`, published: true, objectTypes: ['CONTACT'] })
     expect(definition.inputFields[0].typeDefinition.optionsUrl).toBe(`${PUBLIC_URL}/hubspot/actions/send-whatsapp/options`)
     const templates = (await api('GET', `/integrators/timeline/v3/${app.appId}/event-templates`)).results as { id: string; name: string; tokens: { name: string }[] }[]
@@ -138,12 +138,12 @@ describe('provisionHubSpot', () => {
   test('updates what differs instead of creating: new public URL, changed labels, deactivated subscription', async () => {
     const first = await provisionHubSpot(options())
     const optInId = first.state.webhooks.subscriptions['contact.propertyChange:whatsapp_opt_in']!
-    await api('PATCH', `/webhooks/v3/${app.appId}/subscriptions/${optInId}`, { active: false })
+    await api('PATCH', `/webhooks/2026-03/${app.appId}/subscriptions/${optInId}`, { active: false })
     const changed = structuredClone(manifest()) as Manifest
     changed.hubspot.workflowActions[0]!.labels.en!.actionDescription = 'Sends a WhatsApp template (v2).'
     changed.hubspot.engagementEvents.find((e) => e.kind === 'read')!.detailTemplate = 'Read: {{message_text}}'
     const actionId = first.state.workflowActions['send-whatsapp-template']!.id
-    const revisionBefore = (await api('GET', `/automation/v4/actions/${app.appId}/${actionId}`)).revisionId
+    const revisionBefore = (await api('GET', `/automation/actions/2026-03/${app.appId}/${actionId}`)).revisionId
 
     sim.resetStats()
     const second = await provisionHubSpot(options({ publicUrl: 'https://connector-2.test/', manifest: changed, previous: first.state }))
@@ -156,21 +156,21 @@ describe('provisionHubSpot', () => {
     expect(second.counts.created).toBe(0)
     expect(writes().some((w) => w.startsWith('POST '))).toBe(false)
 
-    const definition = await api('GET', `/automation/v4/actions/${app.appId}/${actionId}`)
+    const definition = await api('GET', `/automation/actions/2026-03/${app.appId}/${actionId}`)
     expect(definition.actionUrl).toBe('https://connector-2.test/hubspot/actions/send-whatsapp')
     expect(definition.labels.en.actionDescription).toBe('Sends a WhatsApp template (v2).')
     expect(Number(definition.revisionId)).toBe(Number(revisionBefore) + 1)
     expect(second.state.workflowActions['send-whatsapp-template']?.revisionId).toBe(definition.revisionId)
-    expect((await api('GET', `/webhooks/v3/${app.appId}/subscriptions/${optInId}`)).active).toBe(true)
+    expect((await api('GET', `/webhooks/2026-03/${app.appId}/subscriptions/${optInId}`)).active).toBe(true)
   })
 
   test('finds an existing definition by its action URL when there is no stored id, and leaves foreign subscriptions alone', async () => {
     const first = await provisionHubSpot(options({ legacyTimeline: false }))
-    await api('POST', `/webhooks/v3/${app.appId}/subscriptions`, { eventType: 'contact.creation', active: true })
+    await api('POST', `/webhooks/2026-03/${app.appId}/subscriptions`, { eventType: 'contact.creation', active: true })
     const again = await provisionHubSpot(options({ legacyTimeline: false, publicUrl: 'https://moved.test' }))
     expect(again.state.workflowActions).toEqual({ 'send-whatsapp-template': expect.objectContaining({ id: first.state.workflowActions['send-whatsapp-template']!.id }) })
     expect(again.warnings).toEqual([expect.stringContaining('webhook subscription contact.creation')])
-    expect((await api('GET', `/webhooks/v3/${app.appId}/subscriptions`)).results.some((s: { eventType: string }) => s.eventType === 'contact.creation')).toBe(true)
+    expect((await api('GET', `/webhooks/2026-03/${app.appId}/subscriptions`)).results.some((s: { eventType: string }) => s.eventType === 'contact.creation')).toBe(true)
   })
 
   test('does not touch timeline templates without --legacy-timeline and keeps their stored ids', async () => {
@@ -183,15 +183,15 @@ describe('provisionHubSpot', () => {
   })
 
   test('fails with the HubSpot message and never leaks the developer key', async () => {
-    sim.failNext({ route: 'POST /webhooks/v3/:appId/subscriptions', status: 500 })
+    sim.failNext({ route: 'POST /webhooks/2026-03/:appId/subscriptions', status: 500 })
     const error = await provisionHubSpot(options()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ProvisionError)
     expect((error as ProvisionError).status).toBe(500)
-    expect((error as Error).message).toMatch(/^POST \/webhooks\/v3\/\d+\/subscriptions answered 500/)
+    expect((error as Error).message).toMatch(/^POST \/webhooks\/2026-03\/\d+\/subscriptions answered 500/)
     expect((error as Error).message).not.toContain(app.developerApiKey)
     // A retry after the failure completes without duplicating what the first attempt created.
     await provisionHubSpot(options())
-    const keys = (await api('GET', `/webhooks/v3/${app.appId}/subscriptions`)).results.map((s: { eventType: string; propertyName?: string }) => `${s.eventType}:${s.propertyName ?? ''}`)
+    const keys = (await api('GET', `/webhooks/2026-03/${app.appId}/subscriptions`)).results.map((s: { eventType: string; propertyName?: string }) => `${s.eventType}:${s.propertyName ?? ''}`)
     expect(new Set(keys).size).toBe(keys.length)
   })
 
@@ -204,6 +204,9 @@ describe('provisionHubSpot', () => {
   test('warns when PUBLIC_URL is not https', async () => {
     const result = await provisionHubSpot(options({ publicUrl: 'http://localhost:3000', legacyTimeline: false }))
     expect(result.warnings).toEqual([expect.stringContaining('not https')])
+  })
+  test('used no numbered path HubSpot replaced with a date-versioned one (the legacy timeline has none)', () => {
+    expect(sim.stats().refusedNumbered).toEqual({})
   })
 })
 

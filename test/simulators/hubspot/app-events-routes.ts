@@ -1,4 +1,4 @@
-// App events (timeline v4): occurrences validated against event types declared on the simulator.
+// App events (/integrators/timeline/{version}): occurrences validated against event types declared on the simulator.
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { ApiError, validation } from './api-error.ts'
@@ -9,18 +9,23 @@ import { checkBatchSize, requireArray, requireRecord, requireString, stringish }
 import { REQUIRES } from './scopes.ts'
 import { typeProblem } from './typed-values.ts'
 import type { App, AppEventOccurrence, Portal } from './types.ts'
+import { SERVED_VERSIONS, type ServedVersion } from './versions.ts'
 
 const BATCH_MAX = 500
 
 export function registerAppEventRoutes(server: FastifyInstance, ctx: SimContext): void {
-  oauthRoute(server, ctx, 'POST', '/integrators/timeline/v4/events', REQUIRES.timeline, (request, reply, { app, portal }) => {
+  for (const version of SERVED_VERSIONS) registerAppEventRoutesAt(server, ctx, version)
+}
+
+function registerAppEventRoutesAt(server: FastifyInstance, ctx: SimContext, version: ServedVersion): void {
+  oauthRoute(server, ctx, 'POST', `/integrators/timeline/${version}/events`, REQUIRES.timeline, (request, reply, { app, portal }) => {
     const occurrence = parseOccurrence(app, portal, request.body)
     if (portal.appEventKeys.has(keyOf(occurrence))) throw duplicate(occurrence)
     save(portal, occurrence)
     return reply.code(201).send(serialize(occurrence))
   })
 
-  oauthRoute(server, ctx, 'POST', '/integrators/timeline/v4/events/batch', REQUIRES.timeline, (request, reply, { app, portal }) => {
+  oauthRoute(server, ctx, 'POST', `/integrators/timeline/${version}/events/batch`, REQUIRES.timeline, (request, reply, { app, portal }) => {
     const startedAt = new Date().toISOString()
     const inputs = requireArray(requireRecord(request.body, 'request body').inputs, 'inputs')
     checkBatchSize(inputs, BATCH_MAX)

@@ -7,6 +7,7 @@ import { oauthRoute } from './guard.ts'
 import { checkBatchSize, isRecord, listParam, params, query, requireArray, requireRecord, stringish } from './input.ts'
 import { REQUIRES } from './scopes.ts'
 import type { Communication, Portal } from './types.ts'
+import { SERVED_VERSIONS, type ServedVersion } from './versions.ts'
 
 const BATCH_MAX = 100
 const CHANNELS = new Set(['WHATS_APP', 'LINKEDIN_MESSAGE', 'SMS'])
@@ -16,7 +17,11 @@ const COMMUNICATION_TO_CONTACT = 81
 const NOT_FOUND_MESSAGE = 'Could not get some COMMUNICATION objects, they may be deleted or not exist. Check that ids are valid.'
 
 export function registerCommunicationRoutes(server: FastifyInstance, ctx: SimContext): void {
-  const base = '/crm/v3/objects/communications'
+  for (const version of SERVED_VERSIONS) registerCommunicationRoutesAt(server, ctx, version)
+}
+
+function registerCommunicationRoutesAt(server: FastifyInstance, ctx: SimContext, version: ServedVersion): void {
+  const base = `/crm/objects/${version}/communications`
 
   oauthRoute(server, ctx, 'POST', base, REQUIRES.contactsWrite, (request, reply, { portal, app }) =>
     reply.code(201).send(serialize(store(portal, app.appId, plan(portal, request.body)), [])),

@@ -29,6 +29,11 @@ export interface SimulatorStats {
   rateLimited: number
   /** portalId → successful refresh_token grants. */
   refreshesByPortal: Record<string, number>
+  /**
+   * Calls to numbered paths HubSpot replaced with date-versioned ones (refused with 404), by
+   * `"METHOD /path"`; kept across resetStats(), so one check at the end covers a whole test file.
+   */
+  refusedNumbered: Record<string, number>
 }
 
 interface Fault {
@@ -49,7 +54,12 @@ export class Controls {
   }
 
   resetStats(): void {
-    this.#stats = emptyStats()
+    this.#stats = { ...emptyStats(), refusedNumbered: this.#stats.refusedNumbered }
+  }
+
+  recordRefusedNumbered(method: string, path: string): void {
+    const key = `${method} ${path}`
+    this.#stats.refusedNumbered[key] = (this.#stats.refusedNumbered[key] ?? 0) + 1
   }
 
   recordRefresh(portalId: number): void {
@@ -104,7 +114,7 @@ export class Controls {
 }
 
 function emptyStats(): SimulatorStats {
-  return { total: 0, byEndpoint: {}, byStatus: {}, rateLimited: 0, refreshesByPortal: {} }
+  return { total: 0, byEndpoint: {}, byStatus: {}, rateLimited: 0, refreshesByPortal: {}, refusedNumbered: {} }
 }
 
 function isControlRoute(request: FastifyRequest): boolean {

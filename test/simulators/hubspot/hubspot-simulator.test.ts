@@ -90,18 +90,18 @@ describe('OAuth', () => {
     expect(replayed.status).toBe(400)
 
     const exchange = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: 'client-1', client_secret: 'secret-1' }
-    const tokenRes = await fetch(`${sim.url}/oauth/v1/token`, form(exchange))
+    const tokenRes = await fetch(`${sim.url}/oauth/2026-03/token`, form(exchange))
     expect(tokenRes.status).toBe(200)
     const tokens = (await tokenRes.json()) as Record<string, unknown>
     expect(tokens).toMatchObject({ token_type: 'bearer', expires_in: 1800, hub_id: PORTAL })
     // Optional scopes the account can't grant (automation) are dropped silently.
     expect(tokens.scopes).toEqual(['oauth', 'crm.objects.contacts.read', 'crm.lists.read', 'timeline'])
 
-    const again = await fetch(`${sim.url}/oauth/v1/token`, form(exchange))
+    const again = await fetch(`${sim.url}/oauth/2026-03/token`, form(exchange))
     expect(again.status).toBe(400)
     expect(await again.json()).toMatchObject({ error: 'invalid_grant', status: 'BAD_AUTH_CODE' })
 
-    const lists = await api(sim, String(tokens.access_token), 'POST', '/crm/v3/lists/search', {})
+    const lists = await api(sim, String(tokens.access_token), 'POST', '/crm/lists/2026-03/search', {})
     expect(lists.status).toBe(200)
   })
 
@@ -135,7 +135,7 @@ describe('OAuth', () => {
     expect(first.refresh_token).toBe(tokens.refresh_token)
     expect(first.access_token).not.toBe(tokens.access_token)
     expect(first).toMatchObject({ hub_id: PORTAL, expires_in: 1800 })
-    expect((await api(sim, tokens.access_token, 'POST', '/crm/v3/lists/search', {})).status).toBe(200)
+    expect((await api(sim, tokens.access_token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(200)
 
     sim.setRotateRefreshTokens(true)
     const rotated = (await (await refresh(tokens.refresh_token)).json()) as Record<string, unknown>
@@ -150,7 +150,7 @@ describe('OAuth', () => {
     sim.failRefresh(PORTAL, false)
     expect((await refresh(String(rotated.refresh_token))).status).toBe(200)
 
-    const json = await fetch(`${sim.url}/oauth/v1/token`, {
+    const json = await fetch(`${sim.url}/oauth/2026-03/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: rotated.refresh_token, client_id: 'client-1', client_secret: 'secret-1' }),
@@ -170,27 +170,24 @@ describe('OAuth', () => {
     expect(Number(info.exp)).toBeGreaterThan(Date.now() / 1000)
     expect(await introspect(tokens.refresh_token)).toMatchObject({ active: true, token_type: 'refresh', hub_id: PORTAL })
 
-    const legacy = await fetch(`${sim.url}/oauth/v1/access-tokens/${tokens.access_token}`)
-    expect(await legacy.json()).toMatchObject({ hub_id: PORTAL, app_id: 3102938, token_type: 'access' })
-
     const revoked = await fetch(`${sim.url}/oauth/2026-03/token/revoke`, form({ token: tokens.refresh_token, ...creds }))
     expect(revoked.status).toBe(200)
     expect(await introspect(tokens.refresh_token)).toEqual({ active: false })
-    const refresh = await fetch(`${sim.url}/oauth/v1/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, ...creds }))
+    const refresh = await fetch(`${sim.url}/oauth/2026-03/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, ...creds }))
     expect(refresh.status).toBe(400)
     expect(await refresh.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.any(String), status: 'BAD_REFRESH_TOKEN', message: expect.any(String) })
 
     // Revoking the refresh token leaves issued access tokens working, as on HubSpot.
-    expect((await api(sim, tokens.access_token, 'POST', '/crm/v3/lists/search', {})).status).toBe(200)
-    const missingScope = await api(sim, tokens.access_token, 'POST', '/crm/v3/objects/contacts/batch/read', { inputs: [] })
+    expect((await api(sim, tokens.access_token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(200)
+    const missingScope = await api(sim, tokens.access_token, 'POST', '/crm/objects/2026-03/contacts/batch/read', { inputs: [] })
     expect(missingScope.status).toBe(403)
     expect(missingScope.json.category).toBe('MISSING_SCOPES')
 
     sim.expireAccessTokens(PORTAL)
-    const expired = await api(sim, tokens.access_token, 'POST', '/crm/v3/lists/search', {})
+    const expired = await api(sim, tokens.access_token, 'POST', '/crm/lists/2026-03/search', {})
     expect(expired.status).toBe(401)
     expect(expired.json).toMatchObject({ status: 'error', category: 'EXPIRED_AUTHENTICATION', correlationId: expect.any(String) })
-    expect((await api(sim, 'not-a-token', 'POST', '/crm/v3/lists/search', {})).json.category).toBe('INVALID_AUTHENTICATION')
+    expect((await api(sim, 'not-a-token', 'POST', '/crm/lists/2026-03/search', {})).json.category).toBe('INVALID_AUTHENTICATION')
   })
 })
 
@@ -199,13 +196,13 @@ describe('rate limits', () => {
     const sim = await start({ rateLimits: { burst: { max: 5, intervalMs: 10_000 } } })
     const { access_token: token } = sim.install({ portalId: PORTAL })
     for (let i = 0; i < 5; i++) {
-      const ok = await api(sim, token, 'POST', '/crm/v3/lists/search', {})
+      const ok = await api(sim, token, 'POST', '/crm/lists/2026-03/search', {})
       expect(ok.status).toBe(200)
       expect(ok.headers.get('x-hubspot-ratelimit-max')).toBe('5')
       expect(ok.headers.get('x-hubspot-ratelimit-remaining')).toBe(String(4 - i))
       expect(ok.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('10000')
     }
-    const limited = await api(sim, token, 'POST', '/crm/v3/lists/search', {})
+    const limited = await api(sim, token, 'POST', '/crm/lists/2026-03/search', {})
     expect(limited.status).toBe(429)
     expect(Object.keys(limited.json).sort()).toEqual(['correlationId', 'errorType', 'groupName', 'message', 'policyName', 'status'])
     expect(limited.json).toMatchObject({
@@ -221,7 +218,7 @@ describe('rate limits', () => {
     // Budgets are per app per portal.
     sim.createPortal({ portalId: 777 })
     const other = sim.install({ portalId: 777 })
-    expect((await api(sim, other.access_token, 'POST', '/crm/v3/lists/search', {})).status).toBe(200)
+    expect((await api(sim, other.access_token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(200)
   })
 
   it('limits CRM search to 4 requests per second per token with the "secondly" 429', async () => {
@@ -230,7 +227,7 @@ describe('rate limits', () => {
     const statuses: number[] = []
     let last: any = null
     for (let i = 0; i < 5; i++) {
-      const res = await api(sim, token, 'POST', '/crm/v3/objects/contacts/search', { limit: 1 })
+      const res = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/search', { limit: 1 })
       statuses.push(res.status)
       last = res.json
     }
@@ -249,7 +246,7 @@ describe('CRM data', () => {
     const seen: string[] = []
     let after: string | undefined
     do {
-      const page = await api(sim, token, 'GET', `/crm/v3/lists/${listId}/memberships?limit=250${after ? `&after=${encodeURIComponent(after)}` : ''}`)
+      const page = await api(sim, token, 'GET', `/crm/lists/2026-03/${listId}/memberships?limit=250${after ? `&after=${encodeURIComponent(after)}` : ''}`)
       expect(page.status).toBe(200)
       expect(page.json.results.length).toBeLessThanOrEqual(250)
       seen.push(...page.json.results.map((r: { recordId: string }) => r.recordId))
@@ -261,17 +258,17 @@ describe('CRM data', () => {
     const joinOrder: number[] = []
     after = undefined
     do {
-      const page = await api(sim, token, 'GET', `/crm/v3/lists/${listId}/memberships/join-order?limit=250${after ? `&after=${encodeURIComponent(after)}` : ''}`)
+      const page = await api(sim, token, 'GET', `/crm/lists/2026-03/${listId}/memberships/join-order?limit=250${after ? `&after=${encodeURIComponent(after)}` : ''}`)
       joinOrder.push(...page.json.results.map((r: { membershipTimestamp: string }) => Date.parse(r.membershipTimestamp)))
       after = page.json.paging?.next?.after
     } while (after)
     expect(joinOrder.length).toBe(seen.length)
     expect(joinOrder).toEqual([...joinOrder].sort((a, b) => a - b))
 
-    expect((await api(sim, token, 'GET', `/crm/v3/lists/${listId}/memberships?limit=251`)).status).toBe(400)
-    const list = await api(sim, token, 'GET', `/crm/v3/lists/${listId}`)
+    expect((await api(sim, token, 'GET', `/crm/lists/2026-03/${listId}/memberships?limit=251`)).status).toBe(400)
+    const list = await api(sim, token, 'GET', `/crm/lists/2026-03/${listId}`)
     expect(list.json.list).toMatchObject({ listId, name: 'Opted in', objectTypeId: '0-1', processingType: 'DYNAMIC', size: seen.length })
-    const missing = await api(sim, token, 'GET', '/crm/v3/lists/999999')
+    const missing = await api(sim, token, 'GET', '/crm/lists/2026-03/999999')
     expect(missing.status).toBe(404)
     expect(missing.json).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: expect.any(String) })
   })
@@ -281,20 +278,20 @@ describe('CRM data', () => {
     const seeded = sim.seed({ portalId: PORTAL, contacts: 150 })
     const { access_token: token } = sim.install({ portalId: PORTAL })
     const first = seeded.contacts.firstId ?? 0
-    const tooMany = await api(sim, token, 'POST', '/crm/v3/objects/contacts/batch/read', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(first + i) })), properties: [] })
+    const tooMany = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/batch/read', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(first + i) })), properties: [] })
     expect(tooMany.status).toBe(400)
     expect(tooMany.json.category).toBe('VALIDATION_ERROR')
 
-    const read = await api(sim, token, 'POST', '/crm/v3/objects/contacts/batch/read', { inputs: [{ id: String(first) }, { id: '1' }], properties: ['firstname', 'whatsapp_opt_in'] })
+    const read = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/batch/read', { inputs: [{ id: String(first) }, { id: '1' }], properties: ['firstname', 'whatsapp_opt_in'] })
     expect(read.status).toBe(207)
     expect(Object.keys(read.json.results[0].properties).sort()).toEqual(['createdate', 'firstname', 'hs_object_id', 'lastmodifieddate', 'whatsapp_opt_in'])
     expect(read.json.errors[0]).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { ids: ['1'] } })
 
-    const unknown = await api(sim, token, 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: [{ id: String(first), properties: { not_a_property: 'x' } }] })
+    const unknown = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/batch/update', { inputs: [{ id: String(first), properties: { not_a_property: 'x' } }] })
     expect(unknown.status).toBe(400)
     expect(unknown.json).toMatchObject({ category: 'VALIDATION_ERROR', message: expect.stringContaining('PROPERTY_DOESNT_EXIST') })
     const before = sim.getContact(PORTAL, first)?.updatedAt ?? 0
-    const updated = await api(sim, token, 'POST', '/crm/v3/objects/contacts/batch/update', { inputs: [{ id: String(first), properties: { whatsapp_opt_in: 'true', firstname: 'Zed' } }] })
+    const updated = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/batch/update', { inputs: [{ id: String(first), properties: { whatsapp_opt_in: 'true', firstname: 'Zed' } }] })
     expect(updated.status).toBe(200)
     expect(sim.getContact(PORTAL, first)?.properties).toMatchObject({ whatsapp_opt_in: 'true', firstname: 'Zed' })
     expect(sim.getContact(PORTAL, first)?.updatedAt).toBeGreaterThan(before)
@@ -304,9 +301,9 @@ describe('CRM data', () => {
     const sim = await start({ rateLimits: { burst: false, search: false } })
     sim.seed({ portalId: PORTAL, contacts: 12_000 })
     const { access_token: token } = sim.install({ portalId: PORTAL })
-    expect((await api(sim, token, 'POST', '/crm/v3/objects/contacts/search', { limit: 101 })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/search', { limit: 101 })).status).toBe(400)
 
-    const optedIn = await api(sim, token, 'POST', '/crm/v3/objects/contacts/search', {
+    const optedIn = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/search', {
       filterGroups: [{ filters: [{ propertyName: 'whatsapp_opt_in', operator: 'EQ', value: 'true' }] }],
       sorts: [{ propertyName: 'hs_object_id', direction: 'DESCENDING' }],
       properties: ['mobilephone'],
@@ -319,10 +316,10 @@ describe('CRM data', () => {
     expect(ids).toEqual([...ids].sort((a, b) => b - a))
     expect(optedIn.json.paging.next.after).toBe('100')
 
-    const all = await api(sim, token, 'POST', '/crm/v3/objects/contacts/search', { limit: 100, after: '9900' })
+    const all = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/search', { limit: 100, after: '9900' })
     expect(all.json.total).toBe(12_000)
     expect(all.json.paging.next.after).toBe('10000')
-    const pastCap = await api(sim, token, 'POST', '/crm/v3/objects/contacts/search', { limit: 100, after: '10000' })
+    const pastCap = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/search', { limit: 100, after: '10000' })
     expect(pastCap.status).toBe(400)
   })
 
@@ -357,10 +354,10 @@ describe('CRM data', () => {
   it('injects failures for a route a given number of times', async () => {
     const sim = await start()
     const { access_token: token } = sim.install({ portalId: PORTAL })
-    sim.failNext({ route: 'POST /crm/v3/lists/search', status: 503, times: 2 })
-    expect((await api(sim, token, 'POST', '/crm/v3/lists/search', {})).status).toBe(503)
-    expect((await api(sim, token, 'POST', '/crm/v3/lists/search', {})).status).toBe(503)
-    expect((await api(sim, token, 'POST', '/crm/v3/lists/search', {})).status).toBe(200)
+    sim.failNext({ route: 'POST /crm/lists/2026-03/search', status: 503, times: 2 })
+    expect((await api(sim, token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(503)
+    expect((await api(sim, token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(503)
+    expect((await api(sim, token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(200)
   })
 })
 
@@ -381,17 +378,17 @@ describe('engagement writes', () => {
     ])
     const { access_token: token } = sim.install({ portalId: PORTAL })
     const event = { eventTypeName: 'whatsapp_message_delivered', objectId, id: 'wamid.1', properties: { template_name: 'order_update', status: 'delivered', sent_at: Date.now() } }
-    expect((await api(sim, token, 'POST', '/integrators/timeline/v4/events', event)).status).toBe(201)
-    expect((await api(sim, token, 'POST', '/integrators/timeline/v4/events', event)).status).toBe(409)
-    expect((await api(sim, token, 'POST', '/integrators/timeline/v4/events', { ...event, id: 'x', eventTypeName: 'nope' })).status).toBe(400)
-    expect((await api(sim, token, 'POST', '/integrators/timeline/v4/events', { ...event, id: 'y', properties: { template_name: 'a', status: 'bounced' } })).status).toBe(400)
-    expect((await api(sim, token, 'POST', '/integrators/timeline/v4/events', { ...event, id: 'z', properties: { template_name: 'a', extra: 1 } })).status).toBe(400)
-    expect((await api(sim, token, 'POST', '/integrators/timeline/v4/events', { ...event, id: 'w', properties: { status: 'read' } })).status).toBe(400)
-    const batch = await api(sim, token, 'POST', '/integrators/timeline/v4/events/batch', { inputs: [event, { ...event, id: 'wamid.2' }] })
+    expect((await api(sim, token, 'POST', '/integrators/timeline/2026-03/events', event)).status).toBe(201)
+    expect((await api(sim, token, 'POST', '/integrators/timeline/2026-03/events', event)).status).toBe(409)
+    expect((await api(sim, token, 'POST', '/integrators/timeline/2026-03/events', { ...event, id: 'x', eventTypeName: 'nope' })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/integrators/timeline/2026-03/events', { ...event, id: 'y', properties: { template_name: 'a', status: 'bounced' } })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/integrators/timeline/2026-03/events', { ...event, id: 'z', properties: { template_name: 'a', extra: 1 } })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/integrators/timeline/2026-03/events', { ...event, id: 'w', properties: { status: 'read' } })).status).toBe(400)
+    const batch = await api(sim, token, 'POST', '/integrators/timeline/2026-03/events/batch', { inputs: [event, { ...event, id: 'wamid.2' }] })
     expect(batch.status).toBe(207)
     expect(batch.json.numErrors).toBe(1)
     expect(sim.appEvents(PORTAL).map((e) => e.id)).toEqual(['wamid.1', 'wamid.2'])
-    const oversize = await api(sim, token, 'POST', '/integrators/timeline/v4/events/batch', { inputs: Array.from({ length: 501 }, (_, i) => ({ ...event, id: `b${i}` })) })
+    const oversize = await api(sim, token, 'POST', '/integrators/timeline/2026-03/events/batch', { inputs: Array.from({ length: 501 }, (_, i) => ({ ...event, id: `b${i}` })) })
     expect(oversize.status).toBe(400)
   })
 
@@ -404,44 +401,64 @@ describe('engagement writes', () => {
       properties: { hs_communication_channel_type: channel, hs_communication_logged_from: 'CRM', hs_communication_body: 'Your order shipped', hs_timestamp: Date.now() },
       associations: [{ to: { id: String(to) }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 81 }] }],
     })
-    const created = await api(sim, token, 'POST', '/crm/v3/objects/communications/batch/create', { inputs: [input(contactId)] })
+    const created = await api(sim, token, 'POST', '/crm/objects/2026-03/communications/batch/create', { inputs: [input(contactId)] })
     expect(created.status).toBe(201)
     const stored = sim.communications(PORTAL, contactId)
     expect(stored).toHaveLength(1)
     expect(stored[0]?.properties).toMatchObject({ hs_communication_channel_type: 'WHATS_APP', hs_communication_body: 'Your order shipped' })
 
-    expect((await api(sim, token, 'POST', '/crm/v3/objects/communications/batch/create', { inputs: [input(contactId, 'FAX')] })).status).toBe(400)
-    expect((await api(sim, token, 'POST', '/crm/v3/objects/communications/batch/create', { inputs: [input(1)] })).status).toBe(400)
-    expect((await api(sim, token, 'POST', '/crm/v3/objects/communications/batch/create', { inputs: Array.from({ length: 101 }, () => input(contactId)) })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/crm/objects/2026-03/communications/batch/create', { inputs: [input(contactId, 'FAX')] })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/crm/objects/2026-03/communications/batch/create', { inputs: [input(1)] })).status).toBe(400)
+    expect((await api(sim, token, 'POST', '/crm/objects/2026-03/communications/batch/create', { inputs: Array.from({ length: 101 }, () => input(contactId)) })).status).toBe(400)
     expect(sim.communications(PORTAL)).toHaveLength(1)
 
     const id = created.json.results[0].id
-    const update = await api(sim, token, 'POST', '/crm/v3/objects/communications/batch/update', { inputs: [{ id, properties: { hs_communication_body: 'Read' } }] })
+    const update = await api(sim, token, 'POST', '/crm/objects/2026-03/communications/batch/update', { inputs: [{ id, properties: { hs_communication_body: 'Read' } }] })
     expect(update.status).toBe(200)
-    expect((await api(sim, token, 'GET', `/crm/v3/objects/communications/${id}?associations=contacts`)).json).toMatchObject({
+    expect((await api(sim, token, 'GET', `/crm/objects/2026-03/communications/${id}?associations=contacts`)).json).toMatchObject({
       properties: { hs_communication_body: 'Read' },
       associations: { contacts: { results: [{ id: String(contactId) }] } },
     })
   })
-  it('stores WhatsApp subscription statuses (communication preferences v4)', async () => {
+  it('refuses numbered paths that have a date-versioned successor, as HubSpot answers a removed API, and counts them', async () => {
     const sim = await start()
     const { access_token: token } = sim.install({ portalId: PORTAL })
-    const definitions = await api(sim, token, 'GET', '/communication-preferences/v4/definitions')
-    const whatsapp = definitions.json.results.find((d: { communicationMethod: string }) => d.communicationMethod === 'WHATSAPP')
-    expect(whatsapp).toBeDefined()
-    const phone = '+4915112345678'
-    const set = await api(sim, token, 'POST', `/communication-preferences/v4/statuses/${encodeURIComponent(phone)}`, {
-      channel: 'WHATSAPP',
-      statusState: 'SUBSCRIBED',
-      subscriptionId: whatsapp.id,
-      legalBasis: 'CONSENT_WITH_NOTICE',
-      legalBasisExplanation: 'Opted in via WhatsApp',
+    const refused = await api(sim, token, 'GET', '/crm/v3/lists/1/memberships?limit=10')
+    expect(refused.status).toBe(404)
+    expect(refused.json).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', message: expect.stringContaining('date-versioned') })
+    expect((await api(sim, token, 'POST', '/automation/v4/actions/callbacks/complete', { inputs: [] })).status).toBe(404)
+    expect((await api(sim, token, 'POST', '/communication-preferences/v4/statuses/batch/read', { inputs: [] })).status).toBe(404)
+    expect((await fetch(`${sim.url}/oauth/v1/token`, form({ grant_type: 'refresh_token' }))).status).toBe(404)
+    expect(sim.stats().refusedNumbered).toEqual({
+      'GET /crm/v3/lists/1/memberships': 1,
+      'POST /automation/v4/actions/callbacks/complete': 1,
+      'POST /communication-preferences/v4/statuses/batch/read': 1,
+      'POST /oauth/v1/token': 1,
     })
-    expect(set.status).toBe(200)
-    expect(set.json).toMatchObject({ status: 'SUBSCRIBED', setStatusSuccessReason: 'REQUESTED_CHANGE_OCCURRED' })
-    const read = await api(sim, token, 'POST', '/communication-preferences/v4/statuses/batch/read?channel=WHATSAPP', { inputs: [phone, '+5511912345678'] })
-    expect(read.json.results.map((r: { statuses: { status: string }[] }) => r.statuses[0]?.status)).toEqual(['SUBSCRIBED', 'NOT_SPECIFIED'])
-    expect((await api(sim, token, 'POST', '/communication-preferences/v4/statuses/0151-123', { channel: 'WHATSAPP', statusState: 'SUBSCRIBED', subscriptionId: whatsapp.id })).status).toBe(400)
+    // An unknown date-versioned path is an ordinary 404, not a refused numbered one.
+    expect((await api(sim, token, 'GET', '/crm/lists/2026-03/nothing/here/at/all')).status).toBe(404)
+    expect(Object.keys(sim.stats().refusedNumbered)).toHaveLength(4)
+    // The legacy v3 timeline has no date-versioned successor, so it is still served.
+    expect((await fetch(`${sim.url}/integrators/timeline/v3/${sim.apps()[0]?.appId}/event-templates?hapikey=${sim.apps()[0]?.developerApiKey}`)).status).toBe(200)
+  })
+
+  it('enforces admin validation rules on 2026-09 contact writes only, per record', async () => {
+    const sim = await start()
+    const { access_token: token } = sim.install({ portalId: PORTAL })
+    const first = sim.seed({ portalId: PORTAL, contacts: 2 }).contacts.firstId ?? 0
+    const second = first + 1
+    sim.setContactProperties(PORTAL, second, { lifecyclestage: 'customer' }, { emitWebhooks: false })
+    sim.setContactValidationRules(PORTAL, [{ property: 'company', when: { property: 'lifecyclestage', value: 'customer' } }])
+    const inputs = [first, second].map((id) => ({ id: String(id), objectWriteTraceId: `t${id}`, properties: { firstname: 'Ana' } }))
+
+    const current = await api(sim, token, 'POST', '/crm/objects/2026-03/contacts/batch/update', { inputs })
+    expect(current.status).toBe(200)
+    const enforced = await api(sim, token, 'POST', '/crm/objects/2026-09/contacts/batch/update', { inputs })
+    expect(enforced.status).toBe(207)
+    expect(enforced.json.results.map((r: { id: string }) => r.id)).toEqual([String(first)])
+    expect(enforced.json.errors).toEqual([
+      expect.objectContaining({ category: 'VALIDATION_ERROR', context: { ids: [String(second)] }, objectWriteTraceId: `t${second}` }),
+    ])
   })
 })
 
@@ -465,13 +482,13 @@ describe('signed requests to the connector', () => {
     // Configure the app like the connector would (developer API key), then write through the API.
     const dev = (method: string, path: string, payload: unknown): Promise<Response> =>
       fetch(`${sim.url}${path}?hapikey=dev-key-1`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) })
-    expect((await dev('PUT', '/webhooks/v3/3102938/settings', { targetUrl: target.url, throttling: { maxConcurrentRequests: 10 } })).status).toBe(200)
-    expect((await dev('POST', '/webhooks/v3/3102938/subscriptions', { eventType: 'contact.propertyChange', propertyName: 'whatsapp_opt_in', active: true })).status).toBe(201)
-    expect((await fetch(`${sim.url}/webhooks/v3/3102938/settings?hapikey=wrong`)).status).toBe(401)
+    expect((await dev('PUT', '/webhooks/2026-03/3102938/settings', { targetUrl: target.url, throttling: { maxConcurrentRequests: 10 } })).status).toBe(200)
+    expect((await dev('POST', '/webhooks/2026-03/3102938/subscriptions', { eventType: 'contact.propertyChange', propertyName: 'whatsapp_opt_in', active: true })).status).toBe(201)
+    expect((await fetch(`${sim.url}/webhooks/2026-03/3102938/settings?hapikey=wrong`)).status).toBe(401)
     const { access_token: token } = sim.install({ portalId: PORTAL })
     const current = sim.getContact(PORTAL, contactId)?.properties.whatsapp_opt_in
     const next = current === 'true' ? 'false' : 'true'
-    await api(sim, token, 'PATCH', `/crm/v3/objects/contacts/${contactId}`, { properties: { whatsapp_opt_in: next, firstname: 'Ana' } })
+    await api(sim, token, 'PATCH', `/crm/objects/2026-03/contacts/${contactId}`, { properties: { whatsapp_opt_in: next, firstname: 'Ana' } })
     await sim.flushWebhooks()
     expect(target.requests).toHaveLength(2)
     expect(JSON.parse(target.requests[1]?.body ?? '[]')).toEqual([
@@ -484,7 +501,7 @@ describe('signed requests to the connector', () => {
     const target = await recorder()
     const seeded = sim.seed({ portalId: PORTAL, contacts: 1 })
     const objectId = seeded.contacts.firstId ?? 0
-    const created = await fetch(`${sim.url}/automation/v4/actions/3102938?hapikey=dev-key-1`, {
+    const created = await fetch(`${sim.url}/automation/actions/2026-03/3102938?hapikey=dev-key-1`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -517,10 +534,10 @@ describe('signed requests to the connector', () => {
     })
 
     const { access_token: token } = sim.install({ portalId: PORTAL })
-    const complete = await api(sim, token, 'POST', `/automation/v4/actions/callbacks/${invocation.callbackId}/complete`, { outputFields: { hs_execution_state: 'SUCCESS' } })
+    const complete = await api(sim, token, 'POST', `/automation/actions/callbacks/2026-03/${invocation.callbackId}/complete`, { outputFields: { hs_execution_state: 'SUCCESS' } })
     expect(complete.status).toBe(204)
     expect(sim.workflowCallbacks()[0]?.completions.map((c) => c.outputFields)).toEqual([{ hs_execution_state: 'SUCCESS' }])
-    expect((await api(sim, token, 'POST', '/automation/v4/actions/callbacks/unknown/complete', { outputFields: { hs_execution_state: 'SUCCESS' } })).status).toBe(404)
+    expect((await api(sim, token, 'POST', '/automation/actions/callbacks/2026-03/unknown/complete', { outputFields: { hs_execution_state: 'SUCCESS' } })).status).toBe(404)
   })
 })
 
@@ -531,10 +548,10 @@ describe('/_sim control API', () => {
     const seeded = (await (await post('/seed', { portalId: PORTAL, contacts: 10, lists: [{ name: 'All', memberFraction: 1 }] })).json()) as { lists: { size: number }[] }
     expect(seeded.lists[0]?.size).toBe(10)
     const tokens = (await (await post('/install', { portalId: PORTAL })).json()) as { access_token: string }
-    expect((await post('/faults', { route: '/crm/v3/lists/search', status: 500 })).status).toBe(204)
-    expect((await api(sim, tokens.access_token, 'POST', '/crm/v3/lists/search', {})).status).toBe(500)
+    expect((await post('/faults', { route: '/crm/lists/2026-03/search', status: 500 })).status).toBe(204)
+    expect((await api(sim, tokens.access_token, 'POST', '/crm/lists/2026-03/search', {})).status).toBe(500)
     const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as { total: number; byEndpoint: Record<string, number> }
-    expect(stats).toMatchObject({ total: 1, byEndpoint: { 'POST /crm/v3/lists/search': 1 } })
+    expect(stats).toMatchObject({ total: 1, byEndpoint: { 'POST /crm/lists/2026-03/search': 1 } })
     expect((await post('/seed', { portalId: 1, contacts: 1 })).status).toBe(400)
   })
 })

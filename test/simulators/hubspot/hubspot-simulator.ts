@@ -15,7 +15,6 @@ import { registerListRoutes } from './lists-routes.ts'
 import { registerAuthorizeRoutes } from './oauth-authorize-routes.ts'
 import { registerTokenRoutes } from './oauth-token-routes.ts'
 import type { AppInput, AutoConsent, HubSpotSimulatorOptions, PortalInput, RateLimitConfig } from './options.ts'
-import { registerPreferenceRoutes } from './preferences-routes.ts'
 import { registerPropertyRoutes } from './properties-routes.ts'
 import { RollingWindowLimiter } from './rate-limiter.ts'
 import { type MutateInput, type MutateResult, mutatePortal, type SeedInput, type SeedResult, seedPortal } from './seed.ts'
@@ -28,13 +27,14 @@ import type {
   AppEventOccurrence,
   AppEventPropertyType,
   Communication,
+  ContactValidationRule,
   Portal,
   PhoneTruth,
-  SubscriptionStatus,
   TimelineEventRecord,
   WebhookDelivery,
   WorkflowCallback,
 } from './types.ts'
+import { isReplacedNumberedPath, replacedPathBody } from './versions.ts'
 import { type ContactWebhookEventInput, WebhookDispatcher } from './webhook-dispatcher.ts'
 import { registerWebhookRoutes } from './webhooks-routes.ts'
 import { registerWorkflowActionRoutes } from './workflow-actions-routes.ts'
@@ -50,8 +50,8 @@ export type { TokenResponse } from './tokens.ts'
 export type {
   AppEventOccurrence,
   Communication,
+  ContactValidationRule,
   PhoneTruth,
-  SubscriptionStatus,
   TimelineEventRecord,
   WebhookDelivery,
   WorkflowCallback,
@@ -121,9 +121,10 @@ export interface HubSpotSimulator {
   communications(portalId: number, contactId?: number): Communication[]
   appEvents(portalId: number): AppEventOccurrence[]
   timelineEvents(portalId: number): TimelineEventRecord[]
-  subscriptionStatuses(portalId: number): SubscriptionStatus[]
   workflowCallbacks(): WorkflowCallback[]
   declareEventTypes(types: EventTypeInput[], appId?: number): void
+  /** Admin validation rules for contact writes; enforced on the 2026-09 paths only, as HubSpot does. */
+  setContactValidationRules(portalId: number, rules: ContactValidationRule[]): void
 
   stats(): SimulatorStats
   resetStats(): void
@@ -177,9 +178,12 @@ export async function startHubSpotSimulator(options: HubSpotSimulatorOptions = {
     request.log.error(error)
     return reply.code(500).send(errorBody('INTERNAL_ERROR', 'internal error'))
   })
-  server.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('OBJECT_NOT_FOUND', `No HubSpot API route for ${request.method} ${request.url.split('?')[0] ?? ''}`)),
-  )
+  server.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    if (!isReplacedNumberedPath(path)) return reply.code(404).send(errorBody('OBJECT_NOT_FOUND', `No HubSpot API route for ${request.method} ${path}`))
+    controls.recordRefusedNumbered(request.method, path)
+    return reply.code(404).send(replacedPathBody(request.method, path))
+  })
   controls.install(server)
   for (const register of [
     registerAuthorizeRoutes,
@@ -190,7 +194,6 @@ export async function startHubSpotSimulator(options: HubSpotSimulatorOptions = {
     registerCommunicationRoutes,
     registerAppEventRoutes,
     registerTimelineV3Routes,
-    registerPreferenceRoutes,
     registerWebhookRoutes,
     registerWorkflowActionRoutes,
   ]) {
@@ -245,8 +248,10 @@ export async function startHubSpotSimulator(options: HubSpotSimulatorOptions = {
       structuredClone([...portalOf(portalId).communications.values()].filter((c) => contactId === undefined || c.contactIds.includes(contactId))),
     appEvents: (portalId) => structuredClone(portalOf(portalId).appEvents),
     timelineEvents: (portalId) => structuredClone(portalOf(portalId).timelineEvents),
-    subscriptionStatuses: (portalId) => structuredClone([...portalOf(portalId).subscriptionStatuses.values()]),
     workflowCallbacks: () => structuredClone([...state.callbacks.values()]),
+    setContactValidationRules(portalId, rules) {
+      portalOf(portalId).validationRules = structuredClone(rules)
+    },
     declareEventTypes(types, appId) {
       const app = requireApp(state, appId)
       for (const type of types) app.eventTypes.set(type.name, { name: type.name, objectType: type.objectType ?? 'contact', properties: type.properties })

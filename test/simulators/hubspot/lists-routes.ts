@@ -1,4 +1,4 @@
-// Lists v3: search, get, memberships paging (by record id and by join order).
+// Lists (/crm/lists/{version}): search, get, memberships paging (by record id and by join order).
 import type { FastifyInstance } from 'fastify'
 import { notFound, validation } from './api-error.ts'
 import type { SimContext } from './context.ts'
@@ -16,6 +16,7 @@ import {
 } from './list-store.ts'
 import { REQUIRES } from './scopes.ts'
 import type { CrmList, Portal } from './types.ts'
+import { SERVED_VERSIONS, type ServedVersion } from './versions.ts'
 
 const MEMBERSHIP_MAX_LIMIT = 250
 const MEMBERSHIP_DEFAULT_LIMIT = 100
@@ -23,7 +24,12 @@ const SEARCH_DEFAULT_COUNT = 20
 const SEARCH_MAX_COUNT = 500
 
 export function registerListRoutes(server: FastifyInstance, ctx: SimContext): void {
-  oauthRoute(server, ctx, 'POST', '/crm/v3/lists/search', REQUIRES.listsRead, (request, _reply, { portal }) => {
+  for (const version of SERVED_VERSIONS) registerListRoutesAt(server, ctx, version)
+}
+
+function registerListRoutesAt(server: FastifyInstance, ctx: SimContext, version: ServedVersion): void {
+  const base = `/crm/lists/${version}`
+  oauthRoute(server, ctx, 'POST', `${base}/search`, REQUIRES.listsRead, (request, _reply, { portal }) => {
     const body = requireRecord(request.body ?? {}, 'request body')
     const offset = body.offset === undefined ? 0 : Number(body.offset)
     const count = body.count === undefined ? SEARCH_DEFAULT_COUNT : Number(body.count)
@@ -39,18 +45,18 @@ export function registerListRoutes(server: FastifyInstance, ctx: SimContext): vo
     return { lists: page.map(serializeListSearchResult), offset: offset + page.length, hasMore: offset + page.length < matches.length, total: matches.length }
   })
 
-  for (const url of ['/crm/v3/lists', '/crm/v3/lists/']) {
+  for (const url of [base, `${base}/`]) {
     oauthRoute(server, ctx, 'GET', url, REQUIRES.listsRead, (request, _reply, { portal }) => {
       const ids = listParam(query(request).listIds) ?? []
       return { lists: ids.flatMap((id) => portal.lists.get(id) ?? []).map(serializeList) }
     })
   }
 
-  oauthRoute(server, ctx, 'GET', '/crm/v3/lists/:listId', REQUIRES.listsRead, (request, _reply, { portal }) => ({
+  oauthRoute(server, ctx, 'GET', `${base}/:listId`, REQUIRES.listsRead, (request, _reply, { portal }) => ({
     list: serializeList(requireList(portal, params(request).listId)),
   }))
 
-  oauthRoute(server, ctx, 'GET', '/crm/v3/lists/object-type-id/:objectTypeId/name/:listName', REQUIRES.listsRead, (request, _reply, { portal }) => {
+  oauthRoute(server, ctx, 'GET', `${base}/object-type-id/:objectTypeId/name/:listName`, REQUIRES.listsRead, (request, _reply, { portal }) => {
     const { objectTypeId, listName } = params(request)
     const list = [...portal.lists.values()].find((l) => objectTypeId === CONTACT_OBJECT_TYPE_ID && l.name === listName)
     if (!list) throw notFound(`List does not exist with name ${listName} for object type ${objectTypeId}.`)
@@ -58,7 +64,7 @@ export function registerListRoutes(server: FastifyInstance, ctx: SimContext): vo
   })
 
   // Ordered by recordId: ascending with `after` (or nothing), descending with only `before`.
-  oauthRoute(server, ctx, 'GET', '/crm/v3/lists/:listId/memberships', REQUIRES.listsRead, (request, _reply, { portal }) => {
+  oauthRoute(server, ctx, 'GET', `${base}/:listId/memberships`, REQUIRES.listsRead, (request, _reply, { portal }) => {
     const list = requireList(portal, params(request).listId)
     const q = query(request)
     const limit = membershipLimit(firstQueryValue(q.limit))
@@ -84,7 +90,7 @@ export function registerListRoutes(server: FastifyInstance, ctx: SimContext): vo
   })
 
   // Ordered by membershipTimestamp (then recordId), for incremental "who joined since" reads.
-  oauthRoute(server, ctx, 'GET', '/crm/v3/lists/:listId/memberships/join-order', REQUIRES.listsRead, (request, _reply, { portal }) => {
+  oauthRoute(server, ctx, 'GET', `${base}/:listId/memberships/join-order`, REQUIRES.listsRead, (request, _reply, { portal }) => {
     const list = requireList(portal, params(request).listId)
     const q = query(request)
     const limit = membershipLimit(firstQueryValue(q.limit))
@@ -103,7 +109,7 @@ export function registerListRoutes(server: FastifyInstance, ctx: SimContext): vo
     )
   })
 
-  oauthRoute(server, ctx, 'GET', '/crm/v3/lists/records/:objectTypeId/:recordId/memberships', REQUIRES.listsRead, (request, _reply, { portal }) => {
+  oauthRoute(server, ctx, 'GET', `${base}/records/:objectTypeId/:recordId/memberships`, REQUIRES.listsRead, (request, _reply, { portal }) => {
     const recordId = Number(params(request).recordId)
     const results = [...portal.lists.values()]
       .filter((l) => params(request).objectTypeId === CONTACT_OBJECT_TYPE_ID && l.members.has(recordId))

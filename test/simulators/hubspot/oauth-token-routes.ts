@@ -1,10 +1,10 @@
-// OAuth token endpoints: v1 (deprecated, still what the SDK calls) and the 2026-03 replacements
-// (token, introspect, revoke), plus the legacy token-info GETs and refresh-token DELETE.
+// OAuth token endpoints on 2026-03 (token, introspect, revoke). The v1 ones they replace are
+// refused like every numbered path with a date-versioned successor (versions.ts).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, sendOAuthError } from './api-error.ts'
+import { sendOAuthError } from './api-error.ts'
 import type { SimContext } from './context.ts'
-import { isRecord, params } from './input.ts'
+import { isRecord } from './input.ts'
 import { findAppByClientId } from './state.ts'
 import { activeRefreshToken, checkAccessToken, issueAccessToken, issueRefreshToken, tokenResponse } from './tokens.ts'
 import type { App, AuthorizationCode } from './types.ts'
@@ -12,17 +12,15 @@ import type { App, AuthorizationCode } from './types.ts'
 type Form = Record<string, string>
 
 export function registerTokenRoutes(server: FastifyInstance, ctx: SimContext): void {
-  for (const url of ['/oauth/v1/token', '/oauth/2026-03/token']) {
-    server.post(url, (request, reply) => {
-      const form = formBody(request, reply)
-      if (!form) return reply
-      const app = authenticateClient(ctx, form, request, reply)
-      if (!app) return reply
-      if (form.grant_type === 'authorization_code') return exchangeCode(ctx, app, form, reply)
-      if (form.grant_type === 'refresh_token') return refresh(ctx, app, form, reply)
-      return sendOAuthError(reply, 'unsupported_grant_type', `grant_type must be authorization_code or refresh_token, got ${form.grant_type ?? 'nothing'}.`, 'BAD_GRANT_TYPE')
-    })
-  }
+  server.post('/oauth/2026-03/token', (request, reply) => {
+    const form = formBody(request, reply)
+    if (!form) return reply
+    const app = authenticateClient(ctx, form, request, reply)
+    if (!app) return reply
+    if (form.grant_type === 'authorization_code') return exchangeCode(ctx, app, form, reply)
+    if (form.grant_type === 'refresh_token') return refresh(ctx, app, form, reply)
+    return sendOAuthError(reply, 'unsupported_grant_type', `grant_type must be authorization_code or refresh_token, got ${form.grant_type ?? 'nothing'}.`, 'BAD_GRANT_TYPE')
+  })
 
   server.post('/oauth/2026-03/token/introspect', (request, reply) => {
     const form = formBody(request, reply)
@@ -78,49 +76,6 @@ export function registerTokenRoutes(server: FastifyInstance, ctx: SimContext): v
     if (refreshToken?.appId === app.appId) refreshToken.revoked = true
     if (accessToken?.appId === app.appId) accessToken.revoked = true
     return reply.code(200).send()
-  })
-
-  server.get('/oauth/v1/access-tokens/:token', (request, reply) => {
-    const status = checkAccessToken(ctx.state, params(request).token ?? '')
-    if (!status.ok) return reply.code(404).send(errorBody('OBJECT_NOT_FOUND', 'Access token not found, expired or revoked.'))
-    const t = status.token
-    const app = ctx.state.apps.get(t.appId)
-    const portal = ctx.state.portals.get(t.portalId)
-    return {
-      token: t.token,
-      user: portal?.userEmail,
-      hub_domain: portal?.domain,
-      scopes: t.scopes,
-      hub_id: t.portalId,
-      app_id: app?.appId,
-      expires_in: Math.max(0, Math.round((t.expiresAt - Date.now()) / 1000)),
-      user_id: t.userId,
-      token_type: 'access',
-    }
-  })
-
-  server.get('/oauth/v1/refresh-tokens/:token', (request, reply) => {
-    const t = activeRefreshToken(ctx.state, params(request).token)
-    if (!t) return reply.code(404).send(errorBody('OBJECT_NOT_FOUND', 'Refresh token not found or revoked.'))
-    const portal = ctx.state.portals.get(t.portalId)
-    return {
-      token: t.token,
-      user: portal?.userEmail,
-      hub_domain: portal?.domain,
-      scopes: t.scopes,
-      hub_id: t.portalId,
-      client_id: ctx.state.apps.get(t.appId)?.clientId,
-      user_id: t.userId,
-      token_type: 'refresh',
-    }
-  })
-
-  // Deletes only the refresh token: issued access tokens keep working and the app stays installed.
-  server.delete('/oauth/v1/refresh-tokens/:token', (request, reply) => {
-    const t = activeRefreshToken(ctx.state, params(request).token)
-    if (!t) return reply.code(404).send(errorBody('OBJECT_NOT_FOUND', 'Refresh token not found or revoked.'))
-    t.revoked = true
-    return reply.code(204).send()
   })
 }
 

@@ -1,5 +1,4 @@
 // Public option types for startHubSpotSimulator() and the control helpers.
-import type { SubscriptionChannel } from './types.ts'
 
 export interface AppInput {
   appId?: number
@@ -20,10 +19,6 @@ export interface PortalInput {
   scopes?: string[]
   userId?: number
   userEmail?: string
-  /** GDPR features on: subscription status writes need `legalBasis`. Default false. */
-  gdpr?: boolean
-  /** Channels with subscription definitions (v4 communication preferences). Default EMAIL + WHATSAPP. */
-  channels?: SubscriptionChannel[]
 }
 
 export interface AutoConsent {

@@ -1,4 +1,4 @@
-// Properties v3 for contacts: read, create (409 when it exists), batch create, groups.
+// Properties (/crm/properties/{version}) for contacts: read, create (409 when it exists), batch create, groups.
 import type { FastifyInstance } from 'fastify'
 import { ApiError, notFound, validation } from './api-error.ts'
 import type { SimContext } from './context.ts'
@@ -6,13 +6,18 @@ import { oauthRoute } from './guard.ts'
 import { checkBatchSize, isRecord, params, requireArray, requireRecord, requireString } from './input.ts'
 import { REQUIRES } from './scopes.ts'
 import type { Portal, PropertyDefinition } from './types.ts'
+import { SERVED_VERSIONS, type ServedVersion } from './versions.ts'
 
 const TYPES = new Set(['string', 'number', 'date', 'datetime', 'enumeration', 'bool'])
 const FIELD_TYPES = new Set(['text', 'textarea', 'number', 'date', 'select', 'radio', 'checkbox', 'booleancheckbox', 'phonenumber', 'file', 'html', 'calculation_equation'])
 const BATCH_MAX = 100
 
 export function registerPropertyRoutes(server: FastifyInstance, ctx: SimContext): void {
-  const base = '/crm/v3/properties/:objectType'
+  for (const version of SERVED_VERSIONS) registerPropertyRoutesAt(server, ctx, version)
+}
+
+function registerPropertyRoutesAt(server: FastifyInstance, ctx: SimContext, version: ServedVersion): void {
+  const base = `/crm/properties/${version}/:objectType`
 
   oauthRoute(server, ctx, 'GET', base, REQUIRES.propertiesRead, (request, _reply, { portal }) => {
     contactsOnly(params(request).objectType)

@@ -10,11 +10,6 @@ const SCOPE = {
   schemasWrite: 'crm.schemas.contacts.write',
   timeline: 'timeline',
   automation: 'automation',
-  prefsRead: 'communication_preferences.read',
-  prefsWrite: 'communication_preferences.write',
-  prefsReadWrite: 'communication_preferences.read_write',
-  prefsBatchRead: 'communication_preferences.statuses.batch.read',
-  prefsBatchWrite: 'communication_preferences.statuses.batch.write',
 } as const
 
 /** Default for portals created without an explicit scope list: the user can grant everything. */
@@ -28,8 +23,6 @@ export const REQUIRES = {
   propertiesWrite: [SCOPE.schemasWrite],
   timeline: [SCOPE.timeline],
   automation: [SCOPE.automation],
-  prefsRead: [SCOPE.prefsRead, SCOPE.prefsReadWrite, SCOPE.prefsBatchRead],
-  prefsWrite: [SCOPE.prefsWrite, SCOPE.prefsReadWrite, SCOPE.prefsBatchWrite],
 } as const satisfies Record<string, readonly string[]>
 
 export function parseScopeParam(value: string | undefined): string[] {

@@ -51,7 +51,6 @@ export function registerControlRoutes(server: FastifyInstance, sim: HubSpotSimul
   }))
   route('GET', '/portals/:portalId/app-events', (_b, p) => ({ results: sim.appEvents(portalId(p)) }))
   route('GET', '/portals/:portalId/timeline-events', (_b, p) => ({ results: sim.timelineEvents(portalId(p)) }))
-  route('GET', '/portals/:portalId/subscription-statuses', (_b, p) => ({ results: sim.subscriptionStatuses(portalId(p)) }))
   route('GET', '/workflow-callbacks', () => ({ results: sim.workflowCallbacks() }))
   route('POST', '/event-types', (body) => {
     if (!Array.isArray(body.types)) throw new Error('types array required')

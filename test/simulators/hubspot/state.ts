@@ -10,8 +10,6 @@ import type {
   Contact,
   Portal,
   RefreshToken,
-  SubscriptionChannel,
-  SubscriptionDefinition,
   WorkflowCallback,
 } from './types.ts'
 
@@ -117,7 +115,6 @@ export function addPortal(state: SimState, input: PortalInput): Portal {
     grantableScopes: new Set(input.scopes ?? ALL_SCOPES),
     userId: input.userId ?? 7000000 + state.portals.size + 1,
     userEmail: input.userEmail ?? `admin@sim-${portalId}.example.com`,
-    gdpr: input.gdpr ?? false,
     contacts: new Map(),
     contactOrder: [],
     nextContactId: 1001,
@@ -132,8 +129,7 @@ export function addPortal(state: SimState, input: PortalInput): Portal {
     appEventKeys: new Set(),
     timelineEvents: [],
     timelineEventKeys: new Set(),
-    subscriptionDefinitions: subscriptionDefinitions(input.channels ?? ['EMAIL', 'WHATSAPP'], now),
-    subscriptionStatuses: new Map(),
+    validationRules: [],
   }
   state.portals.set(portalId, portal)
   return portal
@@ -143,30 +139,6 @@ function nextId(existing: Map<number, unknown>, base: number): number {
   let id = base
   while (existing.has(id)) id++
   return id
-}
-
-function subscriptionDefinitions(channels: SubscriptionChannel[], now: number): SubscriptionDefinition[] {
-  const byChannel: Record<SubscriptionChannel, [string, string, string][]> = {
-    EMAIL: [
-      ['101', 'Marketing Information', 'Marketing offers and updates.'],
-      ['102', 'One to One', 'One to one emails.'],
-    ],
-    WHATSAPP: [['201', 'WhatsApp marketing', 'Marketing messages on WhatsApp.']],
-    SMS: [['301', 'SMS marketing', 'Marketing text messages.']],
-  }
-  return channels.flatMap((channel) =>
-    byChannel[channel].map(([id, name, description], i) => ({
-      id,
-      name,
-      description,
-      purpose: 'Marketing',
-      communicationMethod: channel,
-      isActive: true,
-      isDefault: i === 0,
-      isInternal: false,
-      createdAt: now,
-    })),
-  )
 }
 
 export function requirePortal(state: SimState, portalId: number): Portal {

@@ -63,8 +63,6 @@ export interface Portal {
   grantableScopes: Set<string>
   userId: number
   userEmail: string
-  /** GDPR features on: v4 subscription writes need a legal basis. */
-  gdpr: boolean
   contacts: Map<number, Contact>
   /** Contacts by ascending id: search scans this array instead of the Map. */
   contactOrder: Contact[]
@@ -83,8 +81,8 @@ export interface Portal {
   timelineEvents: TimelineEventRecord[]
   /** `${eventTemplateId}:${id}` of stored legacy timeline events. */
   timelineEventKeys: Set<string>
-  subscriptionDefinitions: SubscriptionDefinition[]
-  subscriptionStatuses: Map<string, SubscriptionStatus>
+  /** Conditional required properties, enforced on 2026-09+ writes only. */
+  validationRules: ContactValidationRule[]
 }
 
 export interface Contact {
@@ -173,29 +171,14 @@ export interface TimelineEventRecord {
   createdAt: number
 }
 
-export type SubscriptionChannel = 'EMAIL' | 'WHATSAPP' | 'SMS'
-
-export interface SubscriptionDefinition {
-  id: string
-  name: string
-  description: string
-  purpose: string
-  communicationMethod: SubscriptionChannel
-  isActive: boolean
-  isDefault: boolean
-  isInternal: boolean
-  createdAt: number
-}
-
-export interface SubscriptionStatus {
-  channel: SubscriptionChannel
-  subscriberIdString: string
-  subscriptionId: string
-  status: 'SUBSCRIBED' | 'NOT_SUBSCRIBED' | 'NOT_SPECIFIED'
-  source: string
-  legalBasis: string | null
-  legalBasisExplanation: string | null
-  timestamp: number
+/**
+ * An admin-configured rule HubSpot enforces on CRM API writes from the 2026-09 version on: the
+ * record must carry `property` once `when.property` has `when.value`
+ * (https://developers.hubspot.com/changelog/crm-api-write-validation-enforcement).
+ */
+export interface ContactValidationRule {
+  property: string
+  when: { property: string; value: string }
 }
 
 export interface AccessToken {

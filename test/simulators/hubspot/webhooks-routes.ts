@@ -1,16 +1,22 @@
-// Webhooks v3 app settings and subscriptions (developer API key).
+// Webhooks (/webhooks/{version}) app settings and subscriptions (developer API key).
 import type { FastifyInstance } from 'fastify'
 import { ApiError, notFound, validation } from './api-error.ts'
 import type { SimContext } from './context.ts'
 import { developerRoute } from './guard.ts'
 import { params, requireArray, requireRecord, requireString } from './input.ts'
 import type { App, WebhookSettings, WebhookSubscription } from './types.ts'
+import { SERVED_VERSIONS, type ServedVersion } from './versions.ts'
 
 const EVENT_TYPE = /^(contact|company|deal|ticket|product|line_item|conversation|object)\.(creation|deletion|propertyChange|privacyDeletion|merge|restore|associationChange|newMessage)$/
 
 export function registerWebhookRoutes(server: FastifyInstance, ctx: SimContext): void {
-  const base = '/webhooks/v3/:appId'
-  let nextSubscriptionId = 2519846
+  // One id sequence for every version: they all write the same app's subscriptions.
+  const ids = { next: 2519846 }
+  for (const version of SERVED_VERSIONS) registerWebhookRoutesAt(server, ctx, version, ids)
+}
+
+function registerWebhookRoutesAt(server: FastifyInstance, ctx: SimContext, version: ServedVersion, ids: { next: number }): void {
+  const base = `/webhooks/${version}/:appId`
 
   developerRoute(server, ctx, 'GET', `${base}/settings`, (_request, _reply, { app }) => {
     if (!app.webhookSettings) throw notFound(`No webhook settings found for app ${app.appId}.`)
@@ -48,7 +54,7 @@ export function registerWebhookRoutes(server: FastifyInstance, ctx: SimContext):
     if (clash) throw new ApiError(409, 'CONFLICT', `A subscription for ${eventType}${propertyName ? ` on ${propertyName}` : ''} already exists (id ${clash.id}).`)
     const now = Date.now()
     const subscription: WebhookSubscription = {
-      id: String(nextSubscriptionId++),
+      id: String(ids.next++),
       eventType,
       ...(propertyName ? { propertyName } : {}),
       ...(typeof body.objectTypeId === 'string' ? { objectTypeId: body.objectTypeId } : {}),

@@ -1,4 +1,4 @@
-// Custom workflow actions v4: definitions (developer API key) and callback completion (OAuth).
+// Custom workflow actions (/automation/actions/{version}): definitions (developer API key) and callback completion (OAuth).
 import type { FastifyInstance } from 'fastify'
 import { notFound, validation } from './api-error.ts'
 import type { SimContext } from './context.ts'
@@ -6,16 +6,22 @@ import { developerRoute, oauthRoute } from './guard.ts'
 import { checkBatchSize, firstQueryValue, isRecord, params, query, requireArray, requireRecord, requireString } from './input.ts'
 import { REQUIRES } from './scopes.ts'
 import type { ActionDefinition, App, Portal, WorkflowCallback } from './types.ts'
+import { SERVED_VERSIONS, type ServedVersion } from './versions.ts'
 
 const EXECUTION_STATES = new Set(['SUCCESS', 'FAIL_CONTINUE'])
 const CALLBACK_BATCH_MAX = 100
 
 export function registerWorkflowActionRoutes(server: FastifyInstance, ctx: SimContext): void {
-  const base = '/automation/v4/actions/:appId'
-  let nextDefinitionId = 56789
+  // One id sequence for every version: they all write the same app's definitions.
+  const ids = { next: 56789 }
+  for (const version of SERVED_VERSIONS) registerWorkflowActionRoutesAt(server, ctx, version, ids)
+}
+
+function registerWorkflowActionRoutesAt(server: FastifyInstance, ctx: SimContext, version: ServedVersion, ids: { next: number }): void {
+  const base = `/automation/actions/${version}/:appId`
 
   developerRoute(server, ctx, 'POST', base, (request, reply, { app }) => {
-    const definition: ActionDefinition = { id: String(nextDefinitionId++), revision: 1, body: validatedDefinition(request.body, true), archivedAt: null }
+    const definition: ActionDefinition = { id: String(ids.next++), revision: 1, body: validatedDefinition(request.body, true), archivedAt: null }
     app.actionDefinitions.set(definition.id, definition)
     return reply.code(201).send(serializeDefinition(definition))
   })
@@ -47,14 +53,14 @@ export function registerWorkflowActionRoutes(server: FastifyInstance, ctx: SimCo
     return reply.code(204).send()
   })
 
-  oauthRoute(server, ctx, 'POST', '/automation/v4/actions/callbacks/:callbackId/complete', REQUIRES.automation, (request, reply, { app, portal }) => {
+  oauthRoute(server, ctx, 'POST', `/automation/actions/callbacks/${version}/:callbackId/complete`, REQUIRES.automation, (request, reply, { app, portal }) => {
     const callback = requireCallback(ctx, app, portal, params(request).callbackId)
     const outputFields = validatedOutputFields(requireRecord(request.body, 'request body').outputFields)
     callback.completions.push({ outputFields, receivedAt: Date.now() })
     return reply.code(204).send()
   })
 
-  oauthRoute(server, ctx, 'POST', '/automation/v4/actions/callbacks/complete', REQUIRES.automation, (request, reply, { app, portal }) => {
+  oauthRoute(server, ctx, 'POST', `/automation/actions/callbacks/${version}/complete`, REQUIRES.automation, (request, reply, { app, portal }) => {
     const inputs = requireArray(requireRecord(request.body, 'request body').inputs, 'inputs')
     checkBatchSize(inputs, CALLBACK_BATCH_MAX)
     const completions = inputs.map((raw) => {

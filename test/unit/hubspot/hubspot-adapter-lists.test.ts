@@ -48,10 +48,10 @@ describe('listSegmentSources', () => {
     const { adapter } = makeAdapter()
     const bodies: unknown[] = []
     nock(API)
-      .post('/crm/v3/lists/search', (body) => (bodies.push(body), true))
+      .post('/crm/lists/2026-03/search', (body) => (bodies.push(body), true))
       .reply(200, { lists: [searchResult('7', 'Spring opt-ins', 620), searchResult('8', 'Companies', 12, '0-2')], offset: 2, hasMore: true, total: 3 })
     nock(API)
-      .post('/crm/v3/lists/search', (body) => (bodies.push(body), true))
+      .post('/crm/lists/2026-03/search', (body) => (bodies.push(body), true))
       .reply(200, { lists: [{ ...searchResult('9', 'VIP', 3), processingType: 'MANUAL' }], offset: 3, hasMore: false, total: 3 })
     const sources = await adapter.listSegmentSources('spring')
     expect(bodies).toEqual([
@@ -68,14 +68,14 @@ describe('listSegmentSources', () => {
 describe('getSegmentSource', () => {
   it('reads one list', async () => {
     const { adapter, calls } = makeAdapter()
-    nock(API).get('/crm/v3/lists/7').reply(200, { list: { ...listObject('7', 'Spring opt-ins'), size: 620 } })
+    nock(API).get('/crm/lists/2026-03/7').reply(200, { list: { ...listObject('7', 'Spring opt-ins'), size: 620 } })
     expect(await adapter.getSegmentSource({ type: 'hubspot_list', id: '7' })).toEqual({ type: 'hubspot_list', id: '7', name: 'Spring opt-ins', size: 620, processingType: 'DYNAMIC' })
-    expect(calls).toEqual(['GET /crm/v3/lists/{listId}'])
+    expect(calls).toEqual(['GET /crm/lists/2026-03/{listId}'])
   })
 
   it('is NOT_FOUND when the list is gone', async () => {
     const { adapter } = makeAdapter()
-    nock(API).get('/crm/v3/lists/404').reply(404, { status: 'error', message: 'List 404 does not exist.', correlationId: 'c', category: 'OBJECT_NOT_FOUND' })
+    nock(API).get('/crm/lists/2026-03/404').reply(404, { status: 'error', message: 'List 404 does not exist.', correlationId: 'c', category: 'OBJECT_NOT_FOUND' })
     expect(await rejection(adapter.getSegmentSource({ type: 'hubspot_list', id: '404' }))).toMatchObject({ crm: 'hubspot', code: 'NOT_FOUND', httpStatus: 404 })
   })
 
@@ -94,10 +94,10 @@ describe('streamSegmentMembers', () => {
     const sizes: number[] = []
     const members = [...range(1001, 250), ...range(1251, 250), ...range(1501, 120)]
     const deleted = new Set(['1260', '1599'])
-    nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250' }).reply(200, membershipPage(members.slice(0, 250), 'cursor-1', 620))
-    nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250', after: 'cursor-1' }).reply(200, membershipPage(members.slice(250, 500), 'cursor-2', 620))
-    nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250', after: 'cursor-2' }).reply(200, membershipPage(members.slice(500), undefined, 620))
-    const reads = nock(API).post('/crm/v3/objects/contacts/batch/read').times(7).reply(batchReadReply(deleted, sizes))
+    nock(API).get('/crm/lists/2026-03/7/memberships').query({ limit: '250' }).reply(200, membershipPage(members.slice(0, 250), 'cursor-1', 620))
+    nock(API).get('/crm/lists/2026-03/7/memberships').query({ limit: '250', after: 'cursor-1' }).reply(200, membershipPage(members.slice(250, 500), 'cursor-2', 620))
+    nock(API).get('/crm/lists/2026-03/7/memberships').query({ limit: '250', after: 'cursor-2' }).reply(200, membershipPage(members.slice(500), undefined, 620))
+    const reads = nock(API).post('/crm/objects/2026-03/contacts/batch/read').times(7).reply(batchReadReply(deleted, sizes))
 
     const pages = await collect(adapter.streamSegmentMembers(ref, { properties }))
 
@@ -122,24 +122,24 @@ describe('streamSegmentMembers', () => {
 
   it('resumes right after the page that returned the cursor', async () => {
     const { adapter, calls } = makeAdapter()
-    nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250', after: 'cursor-2' }).reply(200, membershipPage(range(1501, 3), undefined, 503))
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(batchReadReply())
+    nock(API).get('/crm/lists/2026-03/7/memberships').query({ limit: '250', after: 'cursor-2' }).reply(200, membershipPage(range(1501, 3), undefined, 503))
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(batchReadReply())
     const pages = await collect(adapter.streamSegmentMembers(ref, { properties, cursor: 'cursor-2' }))
     expect(pages.map((p) => p.records.map((r) => r.id))).toEqual([['1501', '1502', '1503']])
     expect(pages[0]?.nextCursor).toBeUndefined()
-    expect(calls).toEqual(['GET /crm/v3/lists/{listId}/memberships', 'POST /crm/v3/objects/contacts/batch/read'])
+    expect(calls).toEqual(['GET /crm/lists/2026-03/{listId}/memberships', 'POST /crm/objects/2026-03/contacts/batch/read'])
   })
 
   it('yields one empty last page for an empty list, without a batch read', async () => {
     const { adapter, calls } = makeAdapter()
-    nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250' }).reply(200, { results: [], total: 0 })
+    nock(API).get('/crm/lists/2026-03/7/memberships').query({ limit: '250' }).reply(200, { results: [], total: 0 })
     expect(await collect(adapter.streamSegmentMembers(ref, { properties }))).toEqual([{ records: [], nextCursor: undefined, calls: 1 }])
     expect(calls).toHaveLength(1)
   })
 
   it('is NOT_FOUND for a deleted list', async () => {
     const { adapter } = makeAdapter()
-    nock(API).get('/crm/v3/lists/7/memberships').query({ limit: '250' }).reply(404, { status: 'error', message: 'List 7 does not exist.', category: 'OBJECT_NOT_FOUND' })
+    nock(API).get('/crm/lists/2026-03/7/memberships').query({ limit: '250' }).reply(404, { status: 'error', message: 'List 7 does not exist.', category: 'OBJECT_NOT_FOUND' })
     expect(await rejection(collect(adapter.streamSegmentMembers(ref, { properties })))).toMatchObject({ code: 'NOT_FOUND' })
   })
 })
@@ -150,7 +150,7 @@ describe('readRecords', () => {
     const sizes: number[] = []
     const bodies: unknown[] = []
     nock(API)
-      .post('/crm/v3/objects/contacts/batch/read', (body) => (bodies.push(body), true))
+      .post('/crm/objects/2026-03/contacts/batch/read', (body) => (bodies.push(body), true))
       .times(2)
       .reply(batchReadReply(new Set(['5003']), sizes))
     const ids = range(5001, 150).map((n) => ({ id: String(n), objectType: 'contact' as const }))

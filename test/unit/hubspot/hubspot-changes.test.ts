@@ -5,7 +5,7 @@ import { API, contact, makeAdapter, rejection, useNock } from './helpers.ts'
 
 useNock()
 
-const SEARCH = '/crm/v3/objects/contacts/search'
+const SEARCH = '/crm/objects/2026-03/contacts/search'
 
 interface SearchBody {
   filterGroups: { filters: { propertyName: string; operator: string; value: string }[] }[]

@@ -5,9 +5,9 @@ import { API, makeAdapter, useNock } from './helpers.ts'
 
 useNock()
 
-const CREATE = '/crm/v3/objects/communications/batch/create'
-const UPDATE = '/crm/v3/objects/communications/batch/update'
-const APP_EVENTS = '/integrators/timeline/v4/events/batch'
+const CREATE = '/crm/objects/2026-03/communications/batch/create'
+const UPDATE = '/crm/objects/2026-03/communications/batch/update'
+const APP_EVENTS = '/integrators/timeline/2026-03/events/batch'
 
 function event(messageId: string, kind: EngagementKind, at: string, extra: Partial<EngagementEvent> = {}): EngagementEvent {
   return {
@@ -86,8 +86,8 @@ describe('writeEngagement: communications', () => {
     expect(created).toHaveLength(1)
     expect(updated).toHaveLength(2)
     const body = 'WhatsApp template spring_sale sent from +1 555-078-3881 — sent 2026-03-01 10:02, delivered 10:02, read 10:05 (UTC)\n\nHi Ana, our spring sale starts today.'
-    expect(updated[1]).toEqual([{ id: '900', properties: { hs_communication_body: body, hs_timestamp: '2026-03-01T10:02:00.000Z' } }])
-    expect(calls).toEqual(['POST /crm/v3/objects/communications/batch/create', 'POST /crm/v3/objects/communications/batch/update', 'POST /crm/v3/objects/communications/batch/update'])
+    expect(updated[1]).toEqual([{ id: '900', objectWriteTraceId: 'msg-1', properties: { hs_communication_body: body, hs_timestamp: '2026-03-01T10:02:00.000Z' } }])
+    expect(calls).toEqual(['POST /crm/objects/2026-03/communications/batch/create', 'POST /crm/objects/2026-03/communications/batch/update', 'POST /crm/objects/2026-03/communications/batch/update'])
   })
 
   it('creates 100 per call and maps results back by objectWriteTraceId', async () => {
@@ -214,7 +214,7 @@ describe('writeEngagement: app events', () => {
       timestamp: '2026-03-01T10:00:00.000Z',
       properties: { template_name: 'spring_sale', business_number: '+1 555-078-3881', status: 'sent', message_text: 'Hi' },
     })
-    expect(calls).toEqual(['POST /crm/v3/objects/communications/batch/create', 'POST /integrators/timeline/v4/events/batch'])
+    expect(calls).toEqual(['POST /crm/objects/2026-03/communications/batch/create', 'POST /integrators/timeline/2026-03/events/batch'])
   })
 
   it('adds the error properties only to the failed type, the one that declares them', async () => {
@@ -239,6 +239,6 @@ describe('writeEngagement: app events', () => {
     const { adapter, calls } = makeAdapter({ appEventTypes })
     nock(API).post(CREATE).reply(500, { status: 'error', category: 'INTERNAL_ERROR' })
     await adapter.writeEngagement([event('e', 'sent', '2026-03-01T10:00:00Z')])
-    expect(calls).toEqual(['POST /crm/v3/objects/communications/batch/create'])
+    expect(calls).toEqual(['POST /crm/objects/2026-03/communications/batch/create'])
   })
 })

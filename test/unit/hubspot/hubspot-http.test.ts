@@ -43,7 +43,7 @@ function setup(options: Setup = {}) {
   return { http, clock, tokens, calls }
 }
 
-const READ = 'POST /crm/v3/objects/contacts/batch/read'
+const READ = 'POST /crm/objects/2026-03/contacts/batch/read'
 
 describe('HubSpotHttp', () => {
   it('sends the bearer token and JSON, and labels the call with ids templated out', async () => {
@@ -51,27 +51,27 @@ describe('HubSpotHttp', () => {
     let sent: unknown
     nock(API)
       .matchHeader('authorization', 'Bearer token-1')
-      .get('/crm/v3/lists/123/memberships')
+      .get('/crm/lists/2026-03/123/memberships')
       .query({ limit: '250', after: 'abc' })
       .reply(200, { results: [] })
     nock(API)
       .matchHeader('content-type', 'application/json')
-      .post('/crm/v3/objects/contacts/batch/read', (body) => ((sent = body), true))
+      .post('/crm/objects/2026-03/contacts/batch/read', (body) => ((sent = body), true))
       .reply(200, { status: 'COMPLETE', results: [] })
-    const page = await http.request('GET /crm/v3/lists/{listId}/memberships', { params: { listId: '123' }, query: { limit: 250, after: 'abc', before: undefined } })
+    const page = await http.request('GET /crm/lists/2026-03/{listId}/memberships', { params: { listId: '123' }, query: { limit: 250, after: 'abc', before: undefined } })
     expect(page).toEqual({ status: 200, body: { results: [] }, calls: 1 })
     await http.request(READ, { body: { inputs: [{ id: '1' }] } })
     expect(sent).toEqual({ inputs: [{ id: '1' }] })
     expect(calls.map((c) => [c.crm, c.endpoint, c.status])).toEqual([
-      ['hubspot', 'GET /crm/v3/lists/{listId}/memberships', 200],
+      ['hubspot', 'GET /crm/lists/2026-03/{listId}/memberships', 200],
       ['hubspot', READ, 200],
     ])
   })
 
   it('on 429 TEN_SECONDLY_ROLLING waits Retry-After, then succeeds', async () => {
     const { http, clock, calls } = setup()
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(429, TEN_SECONDLY, { 'Retry-After': '1' })
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(200, { status: 'COMPLETE', results: [] })
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(429, TEN_SECONDLY, { 'Retry-After': '1' })
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(200, { status: 'COMPLETE', results: [] })
     const response = await http.request(READ, { body: { inputs: [] } })
     expect(response.calls).toBe(2)
     expect(clock.sleeps).toEqual([1_000])
@@ -80,18 +80,18 @@ describe('HubSpotHttp', () => {
 
   it('without Retry-After waits by policy: 10 s for the burst limit, 1 s for search', async () => {
     const { http, clock } = setup()
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(429, TEN_SECONDLY)
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(200, {})
-    nock(API).post('/crm/v3/objects/contacts/search').reply(429, SECONDLY)
-    nock(API).post('/crm/v3/objects/contacts/search').reply(200, {})
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(429, TEN_SECONDLY)
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(200, {})
+    nock(API).post('/crm/objects/2026-03/contacts/search').reply(429, SECONDLY)
+    nock(API).post('/crm/objects/2026-03/contacts/search').reply(200, {})
     await http.request(READ, { body: {} })
-    await http.request('POST /crm/v3/objects/contacts/search', { body: {}, search: true })
+    await http.request('POST /crm/objects/2026-03/contacts/search', { body: {}, search: true })
     expect(clock.sleeps.filter((ms) => ms >= 1_000)).toEqual([10_000, 1_000])
   })
 
   it('gives up on 429 after the attempts, as RATE_LIMITED with the policy', async () => {
     const { http } = setup()
-    const scope = nock(API).post('/crm/v3/objects/contacts/batch/read').times(4).reply(429, TEN_SECONDLY, { 'Retry-After': '2' })
+    const scope = nock(API).post('/crm/objects/2026-03/contacts/batch/read').times(4).reply(429, TEN_SECONDLY, { 'Retry-After': '2' })
     const error = await rejection(http.request(READ, { body: {} }))
     expect(error).toBeInstanceOf(CrmError)
     expect(error).toMatchObject({ code: 'RATE_LIMITED', platformCode: 'TEN_SECONDLY_ROLLING', httpStatus: 429, retryable: true, retryAfterMs: 2_000 })
@@ -102,10 +102,10 @@ describe('HubSpotHttp', () => {
     const { http, tokens, calls } = setup()
     nock(API)
       .matchHeader('authorization', 'Bearer token-1')
-      .get('/crm/v3/lists/9')
+      .get('/crm/lists/2026-03/9')
       .reply(401, { status: 'error', message: 'The OAuth token used to make this call expired 3 second(s) ago.', category: 'EXPIRED_AUTHENTICATION' })
-    nock(API).matchHeader('authorization', 'Bearer token-2').get('/crm/v3/lists/9').reply(200, { list: { listId: '9' } })
-    const response = await http.request('GET /crm/v3/lists/{listId}', { params: { listId: '9' } })
+    nock(API).matchHeader('authorization', 'Bearer token-2').get('/crm/lists/2026-03/9').reply(200, { list: { listId: '9' } })
+    const response = await http.request('GET /crm/lists/2026-03/{listId}', { params: { listId: '9' } })
     expect(response).toMatchObject({ status: 200, calls: 2 })
     expect(tokens.rejected).toEqual(['token-1'])
     expect(calls.map((c) => c.status)).toEqual([401, 200])
@@ -113,8 +113,8 @@ describe('HubSpotHttp', () => {
 
   it('a second 401 is UNAUTHORIZED, after exactly one refresh', async () => {
     const { http, tokens } = setup()
-    nock(API).get('/crm/v3/lists/9').times(2).reply(401, { status: 'error', message: 'The OAuth token used to make this call is invalid or has been revoked.', category: 'INVALID_AUTHENTICATION' })
-    const error = await rejection(http.request('GET /crm/v3/lists/{listId}', { params: { listId: '9' } }))
+    nock(API).get('/crm/lists/2026-03/9').times(2).reply(401, { status: 'error', message: 'The OAuth token used to make this call is invalid or has been revoked.', category: 'INVALID_AUTHENTICATION' })
+    const error = await rejection(http.request('GET /crm/lists/2026-03/{listId}', { params: { listId: '9' } }))
     expect(error).toMatchObject({ code: 'UNAUTHORIZED', platformCode: 'INVALID_AUTHENTICATION', retryable: false })
     expect(tokens.rejected).toEqual(['token-1'])
   })
@@ -127,15 +127,15 @@ describe('HubSpotHttp', () => {
       },
     }
     const withFailingRefresh = new HubSpotHttp({ apiBase: API, tokens, limiter: new HubSpotRateLimiter(), clock: virtualClock() })
-    nock(API).get('/crm/v3/lists/9').reply(401, { status: 'error', category: 'INVALID_AUTHENTICATION' })
-    expect(await rejection(withFailingRefresh.request('GET /crm/v3/lists/{listId}', { params: { listId: '9' } }))).toMatchObject({ code: 'INVALID_GRANT' })
+    nock(API).get('/crm/lists/2026-03/9').reply(401, { status: 'error', category: 'INVALID_AUTHENTICATION' })
+    expect(await rejection(withFailingRefresh.request('GET /crm/lists/2026-03/{listId}', { params: { listId: '9' } }))).toMatchObject({ code: 'INVALID_GRANT' })
   })
 
   it('retries 5xx with growing, jittered backoff', async () => {
     const { http, clock } = setup()
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(503, 'upstream unavailable')
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(500, { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' })
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(200, { results: [] })
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(503, 'upstream unavailable')
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(500, { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' })
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(200, { results: [] })
     expect((await http.request(READ, { body: {} })).calls).toBe(3)
     const [first = 0, second = 0] = clock.sleeps.filter((ms) => ms >= 50)
     expect(first).toBeGreaterThanOrEqual(50)
@@ -146,16 +146,16 @@ describe('HubSpotHttp', () => {
 
   it('gives up on 5xx after the attempts with a retryable SERVER_ERROR', async () => {
     const { http, calls } = setup()
-    nock(API).post('/crm/v3/objects/contacts/batch/read').times(4).reply(502, 'Bad Gateway')
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').times(4).reply(502, 'Bad Gateway')
     expect(await rejection(http.request(READ, { body: {} }))).toMatchObject({ code: 'SERVER_ERROR', httpStatus: 502, retryable: true })
     expect(calls).toHaveLength(4)
   })
 
   it('does not retry a 400 VALIDATION_ERROR: exactly one call', async () => {
     const { http, calls, clock } = setup()
-    const scope = nock(API).post('/crm/v3/objects/contacts/batch/update').reply(400, VALIDATION)
-    nock(API).post('/crm/v3/objects/contacts/batch/update').reply(200, {})
-    const error = await rejection(http.request('POST /crm/v3/objects/contacts/batch/update', { body: {} }))
+    const scope = nock(API).post('/crm/objects/2026-03/contacts/batch/update').reply(400, VALIDATION)
+    nock(API).post('/crm/objects/2026-03/contacts/batch/update').reply(200, {})
+    const error = await rejection(http.request('POST /crm/objects/2026-03/contacts/batch/update', { body: {} }))
     expect(error).toMatchObject({ code: 'VALIDATION_ERROR', platformCode: 'VALIDATION_ERROR', httpStatus: 400, retryable: false })
     expect(calls).toHaveLength(1)
     expect(clock.sleeps).toEqual([])
@@ -165,41 +165,42 @@ describe('HubSpotHttp', () => {
 
   it('maps 403 MISSING_SCOPES and 404', async () => {
     const { http } = setup()
-    nock(API).get('/communication-preferences/v4/definitions').reply(403, { status: 'error', message: "This app hasn't been granted all required scopes", category: 'MISSING_SCOPES' })
-    nock(API).get('/crm/v3/lists/404').reply(404, { status: 'error', message: 'List does not exist', category: 'OBJECT_NOT_FOUND' })
-    expect(await rejection(http.request('GET /communication-preferences/v4/definitions'))).toMatchObject({ code: 'MISSING_SCOPES', httpStatus: 403 })
-    expect(await rejection(http.request('GET /crm/v3/lists/{listId}', { params: { listId: '404' } }))).toMatchObject({ code: 'NOT_FOUND', platformCode: 'OBJECT_NOT_FOUND' })
+    nock(API).get('/crm/properties/2026-03/contacts').reply(403, { status: 'error', message: "This app hasn't been granted all required scopes", category: 'MISSING_SCOPES' })
+    nock(API).get('/crm/lists/2026-03/404').reply(404, { status: 'error', message: 'List does not exist', category: 'OBJECT_NOT_FOUND' })
+    expect(await rejection(http.request('GET /crm/properties/2026-03/contacts'))).toMatchObject({ code: 'MISSING_SCOPES', httpStatus: 403 })
+    expect(await rejection(http.request('GET /crm/lists/2026-03/{listId}', { params: { listId: '404' } }))).toMatchObject({ code: 'NOT_FOUND', platformCode: 'OBJECT_NOT_FOUND' })
   })
 
   it('retries network failures, and reports them to the observer as error', async () => {
     const { http, calls } = setup()
-    nock(API).post('/crm/v3/objects/contacts/batch/read').replyWithError('socket hang up')
-    nock(API).post('/crm/v3/objects/contacts/batch/read').reply(200, { results: [] })
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').replyWithError('socket hang up')
+    nock(API).post('/crm/objects/2026-03/contacts/batch/read').reply(200, { results: [] })
     expect((await http.request(READ, { body: {} })).calls).toBe(2)
     expect(calls.map((c) => c.status)).toEqual(['error', 200])
   })
 
   it('does not repeat a create after a 5xx or a network failure, but does after a 429', async () => {
     const { http } = setup()
-    const create = 'POST /crm/v3/objects/communications/batch/create'
-    nock(API).post('/crm/v3/objects/communications/batch/create').reply(500, { status: 'error', category: 'INTERNAL_ERROR' })
+    const create = 'POST /crm/objects/2026-03/communications/batch/create'
+    nock(API).post('/crm/objects/2026-03/communications/batch/create').reply(500, { status: 'error', category: 'INTERNAL_ERROR' })
     expect(await rejection(http.request(create, { body: {}, idempotent: false }))).toMatchObject({ code: 'SERVER_ERROR', retryable: true })
-    nock(API).post('/crm/v3/objects/communications/batch/create').replyWithError('socket hang up')
+    nock(API).post('/crm/objects/2026-03/communications/batch/create').replyWithError('socket hang up')
     expect(await rejection(http.request(create, { body: {}, idempotent: false }))).toMatchObject({ code: 'NETWORK_ERROR', retryable: true })
-    nock(API).post('/crm/v3/objects/communications/batch/create').reply(429, TEN_SECONDLY, { 'Retry-After': '1' })
-    nock(API).post('/crm/v3/objects/communications/batch/create').reply(201, { results: [] })
+    nock(API).post('/crm/objects/2026-03/communications/batch/create').reply(429, TEN_SECONDLY, { 'Retry-After': '1' })
+    nock(API).post('/crm/objects/2026-03/communications/batch/create').reply(201, { results: [] })
     expect((await http.request(create, { body: {}, idempotent: false })).calls).toBe(2)
   })
 
   it('keeps tokens and listed values out of error messages', async () => {
     const { http } = setup()
     nock(API)
-      .post('/communication-preferences/v4/statuses/%2B4915112345678')
-      .reply(400, { status: 'error', message: 'token-1 cannot subscribe +4915112345678', category: 'VALIDATION_ERROR' })
+      .patch('/crm/objects/2026-03/contacts/%2B4915112345678')
+      .query({ idProperty: 'phone' })
+      .reply(400, { status: 'error', message: 'token-1 cannot update +4915112345678', category: 'VALIDATION_ERROR' })
     const error = (await rejection(
-      http.request('POST /communication-preferences/v4/statuses/{subscriberIdString}', { params: { subscriberIdString: '+4915112345678' }, body: {}, redact: ['+4915112345678'] }),
+      http.request('PATCH /crm/objects/2026-03/contacts/{contactId}', { params: { contactId: '+4915112345678' }, query: { idProperty: 'phone' }, body: {}, redact: ['+4915112345678'] }),
     )) as CrmError
-    expect(error.message).toContain('{subscriberIdString}')
+    expect(error.message).toContain('{contactId}')
     expect(error.message).not.toContain('token-1')
     expect(error.message).not.toContain('4915112345678')
   })
@@ -208,7 +209,7 @@ describe('HubSpotHttp', () => {
     const { http, clock } = setup({ rateLimit: { burst: { max: 20, intervalMs: 1_000 } } })
     const arrivals: number[] = []
     nock(API)
-      .post('/crm/v3/objects/contacts/batch/read')
+      .post('/crm/objects/2026-03/contacts/batch/read')
       .times(150)
       .reply(() => {
         arrivals.push(clock.now())
