@@ -21,7 +21,7 @@ import { HUBSPOT_API_VERSIONS, hubspotPath, unversionedPath } from '../crm-adapt
 // a duplicate; a second run changes nothing. The ids HubSpot returns are stored in a JSON file
 // (default data/hubspot-provisioning.json) and printed. Per-account setup (contact properties)
 // happens at install time in the connector, with the account's OAuth token.
-// Apps built as developer projects (platform 2025.2) get webhooks and the workflow action from
+// Apps built as developer projects (platform 2026.03+) get webhooks and the workflow action from
 // `hs project upload` of ui-extensions/hubspot instead; don't provision the same app both ways.
 
 export type Action = 'created' | 'updated' | 'unchanged' | 'reactivated'

@@ -7,8 +7,9 @@ import {
 } from './manifest.ts'
 
 // manifest.json → the shapes HubSpot takes, both as developer-project files (*-hsmeta.json, platform
-// 2025.2) and as app-level API bodies (developer API key: webhooks v3, automation v4 actions, legacy
-// timeline v3 templates). One place, so the generated project and `npm run provision` can't drift.
+// 2026.03 or newer) and as app-level API bodies (developer API key: webhooks and automation actions
+// on their date-versioned paths, legacy timeline v3 templates). One place, so the generated project
+// and `npm run provision` can't drift.
 
 type Json = Record<string, unknown>
 
@@ -17,7 +18,7 @@ function typeDefinition(field: Pick<WorkflowInputField, 'typeDefinition'>, publi
   return { ...rest, ...(optionsPath ? { optionsUrl: absoluteUrl(publicUrl, optionsPath) } : {}) }
 }
 
-/** Fields shared by the automation v4 definition body and the workflow-action hsmeta config. */
+/** Fields shared by the workflow action definition body and the workflow-action hsmeta config. */
 function actionCommon(action: WorkflowActionManifest, publicUrl: string): Json {
   return {
     actionUrl: absoluteUrl(publicUrl, action.path),
@@ -30,7 +31,7 @@ function actionCommon(action: WorkflowActionManifest, publicUrl: string): Json {
   }
 }
 
-/** Body of POST/PATCH /automation/v4/actions/{appId} (PublicActionDefinitionEgg). */
+/** Body of POST/PATCH /automation/actions/{version}/{appId} (PublicActionDefinitionEgg). */
 export function workflowActionDefinition(action: WorkflowActionManifest, publicUrl: string): Json {
   return { ...actionCommon(action, publicUrl), published: action.published, functions: [] }
 }
@@ -45,7 +46,7 @@ export function workflowActionHsmeta(action: WorkflowActionManifest, publicUrl: 
   }
 }
 
-/** PUT /webhooks/v3/{appId}/settings */
+/** PUT /webhooks/{version}/{appId}/settings */
 export function webhookSettingsRequest(m: Manifest, publicUrl: string): { targetUrl: string; throttling: { maxConcurrentRequests: number } } {
   return { targetUrl: absoluteUrl(publicUrl, m.hubspot.webhooks.path), throttling: { maxConcurrentRequests: m.hubspot.webhooks.maxConcurrentRequests } }
 }
@@ -56,12 +57,12 @@ export interface SubscriptionRequest {
   active: boolean
 }
 
-/** POST /webhooks/v3/{appId}/subscriptions, one per manifest subscription. */
+/** POST /webhooks/{version}/{appId}/subscriptions, one per manifest subscription. */
 export function webhookSubscriptionRequests(m: Manifest): SubscriptionRequest[] {
   return m.hubspot.webhooks.subscriptions.map((s) => ({ eventType: s.eventType, ...(s.propertyName ? { propertyName: s.propertyName } : {}), active: s.active ?? true }))
 }
 
-/** Which list of the 2025.2 webhooks component a subscription type belongs to. */
+/** Which list of the (2025.2+) webhooks component a subscription type belongs to. */
 export function webhookSubscriptionGroup(eventType: string): 'crmObjects' | 'legacyCrmObjects' | 'hubEvents' {
   if (eventType.startsWith('object.')) return 'crmObjects'
   if (eventType === 'contact.privacyDeletion' || eventType.startsWith('conversation.')) return 'hubEvents'
@@ -155,7 +156,24 @@ export function cardHsmeta(card: Manifest['hubspot']['cards'][number]): Json {
   }
 }
 
+/**
+ * Oldest developer platform the project may target: 2026.03 is the version the connector is built
+ * and tested on (reference hubspot.md §9; older versions go unsupported 18 months after release,
+ * https://developers.hubspot.com/docs/developer-tooling/platform/versioning).
+ */
+export const MIN_PLATFORM_VERSION = '2026.03'
+
 /** hsproject.json */
 export function hsproject(m: Manifest): Json {
-  return { name: m.hubspot.project.name, srcDir: 'src', platformVersion: m.hubspot.project.platformVersion }
+  const version = m.hubspot.project.platformVersion
+  if (platformOrder(version) < platformOrder(MIN_PLATFORM_VERSION)) {
+    throw new Error(`hubspot.project.platformVersion ${version} is older than ${MIN_PLATFORM_VERSION}, the oldest platform this project targets`)
+  }
+  return { name: m.hubspot.project.name, srcDir: 'src', platformVersion: version }
+}
+
+/** `2026.03` → 202603, `2025.2` → 202502. */
+function platformOrder(version: string): number {
+  const [year = 0, release = 0] = version.split('.').map(Number)
+  return year * 100 + release
 }

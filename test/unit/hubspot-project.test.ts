@@ -13,6 +13,7 @@ import {
   projectPublicUrl,
   writeHubSpotProject,
 } from '../../scripts/generate-hubspot-project.ts'
+import { hsproject } from '../../connector/manifest/hubspot-shapes.ts'
 
 // The HubSpot developer project in ui-extensions/hubspot is partly generated from manifest.json.
 // These tests regenerate it and fail when the checked-in files disagree, so nothing is hand-copied.
@@ -84,7 +85,9 @@ describe('generated files', () => {
   }
 
   test('hsproject.json points at src with the manifest platform version', () => {
-    expect(json('hsproject.json')).toEqual({ name: m.hubspot.project.name, srcDir: 'src', platformVersion: '2025.2' })
+    expect(json('hsproject.json')).toEqual({ name: m.hubspot.project.name, srcDir: 'src', platformVersion: '2026.03' })
+    const older = { ...m, hubspot: { ...m.hubspot, project: { ...m.hubspot.project, platformVersion: '2025.2' } } }
+    expect(() => hsproject(older)).toThrow(/older than 2026\.03/)
   })
 
   test('app-hsmeta.json: marketplace OAuth app with the manifest scopes, redirect URL and permitted fetch URL', () => {
@@ -102,7 +105,7 @@ describe('generated files', () => {
     expect(app.config.support.supportEmail).toBe(m.app.supportEmail)
   })
 
-  test('webhooks-hsmeta.json: target URL and every subscription in its 2025.2 group', () => {
+  test('webhooks-hsmeta.json: target URL and every subscription in its group', () => {
     const hooks = json('src/app/webhooks/webhooks-hsmeta.json')
     expect(hooks.config.settings).toEqual({ targetUrl: `${url}/webhooks/hubspot`, maxConcurrentRequests: m.hubspot.webhooks.maxConcurrentRequests })
     const legacy = hooks.config.subscriptions.legacyCrmObjects as { subscriptionType: string; propertyName?: string; active: boolean }[]

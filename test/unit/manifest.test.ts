@@ -81,7 +81,9 @@ describe('manifest.json', () => {
     const { required, optional } = hubspotScopes()
     expect(required).toEqual(expect.arrayContaining(['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.lists.read', 'crm.schemas.contacts.write', 'timeline', 'automation']))
     expect(required.filter((s) => optional.includes(s))).toEqual([])
-    expect(optional).toEqual(['communication_preferences.read', 'communication_preferences.write'])
+    // WhatsApp consent has no place in HubSpot's subscription APIs (EMAIL only), so no communication_preferences scopes.
+    expect(optional).toEqual([])
+    expect([...required, ...optional].filter((s) => s.startsWith('communication_preferences'))).toEqual([])
     expect(required).not.toContain('crm.lists.write')
   })
 
