@@ -189,7 +189,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       verifyToken: env.WHATSAPP_VERIFY_TOKEN,
       graphUrl: (env.WHATSAPP_GRAPH_URL ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
       // Pinned on purpose: Graph versions change payloads; see reference §1.1.
-      graphVersion: env.WHATSAPP_GRAPH_VERSION ?? 'v23.0',
+      graphVersion: env.WHATSAPP_GRAPH_VERSION ?? 'v26.0',
     },
     consent: {
       optOutKeywords: optOut,

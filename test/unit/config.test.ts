@@ -26,7 +26,7 @@ describe('loadConfig defaults', () => {
 
   it('uses the pinned Graph URL and version, and the platform defaults', () => {
     expect(config.whatsapp.graphUrl).toBe('https://graph.facebook.com')
-    expect(config.whatsapp.graphVersion).toBe('v23.0')
+    expect(config.whatsapp.graphVersion).toBe('v26.0')
     expect(config.hubspot.apiBase).toBe('https://api.hubapi.com')
     expect(config.salesforce.loginUrl).toBe('https://login.salesforce.com')
     expect(config.logLevel).toBe('info')
