@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { isConnectionError, type Database, type Transaction } from '../db/database.ts'
-import type { InboxSource } from './inbox-writer.ts'
+import { claimPendingInbox, markInboxAttemptFailed, markInboxProcessed, type InboxRow, type InboxSource } from './inbox-repository.ts'
 import { PollingWorker } from '../jobs/polling-loop.ts'
 
 // Drains the inbox, separately from intake. Rows are claimed with FOR UPDATE SKIP LOCKED so
@@ -20,12 +20,12 @@ export interface InboxProcessorOptions {
   onProcessed?: (outcome: 'processed' | 'retry' | 'failed', source: string, lagMs: number) => void
 }
 
-function parseBody(row: Row): unknown {
+function parseBody(row: InboxRow): unknown {
   return JSON.parse(Buffer.from(row.body).toString('utf8'))
 }
 
-function groupBySource(rows: Row[]): Map<InboxSource, Row[]> {
-  const groups = new Map<InboxSource, Row[]>()
+function groupBySource(rows: InboxRow[]): Map<InboxSource, InboxRow[]> {
+  const groups = new Map<InboxSource, InboxRow[]>()
   for (const row of rows) groups.set(row.source, [...(groups.get(row.source) ?? []), row])
   return groups
 }
@@ -34,14 +34,6 @@ class RowFailed extends Error {
   constructor(cause: unknown) {
     super('an inbox row failed', { cause })
   }
-}
-
-interface Row {
-  id: number
-  source: InboxSource
-  body: Uint8Array
-  received_at: Date
-  attempts: number
 }
 
 export class InboxProcessor extends PollingWorker {
@@ -77,13 +69,8 @@ export class InboxProcessor extends PollingWorker {
 
   async #drain(isolateRows: boolean): Promise<number> {
     return this.#o.db.transaction(async (tx) => {
-      const { rows } = await tx.query<Row>(
-        `SELECT id, source, body, received_at, attempts FROM inbox
-         WHERE state = 'pending' AND next_attempt_at <= now()
-         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.#o.batchSize],
-      )
-      const done: Row[] = []
+      const rows = await claimPendingInbox(tx, this.#o.batchSize)
+      const done: InboxRow[] = []
       if (!isolateRows) {
         // Fast path: each source's rows in one handler call; any failure redoes the batch row by row.
         for (const [source, group] of groupBySource(rows)) {
@@ -113,23 +100,17 @@ export class InboxProcessor extends PollingWorker {
           }
         }
       }
-      if (done.length) {
-        await tx.query(`UPDATE inbox SET state = 'processed', processed_at = now() WHERE id = ANY($1::bigint[])`, [done.map((r) => r.id)])
-      }
+      await markInboxProcessed(tx, done.map((r) => r.id))
       for (const row of done) this.#o.onProcessed?.('processed', row.source, Date.now() - row.received_at.getTime())
       return rows.length
     })
   }
 
-  async #fail(tx: Transaction, row: Row, error: unknown): Promise<void> {
+  async #fail(tx: Transaction, row: InboxRow, error: unknown): Promise<void> {
     const attempts = row.attempts + 1
     const final = attempts >= this.#o.maxAttempts
     // Exponential backoff: 1 s, 2 s, 4 s … so a handler bug does not spin, yet a transient fault clears quickly.
-    await tx.query(
-      `UPDATE inbox SET attempts = $2, last_error = $3, state = $4, next_attempt_at = now() + make_interval(secs => $5)
-       WHERE id = $1`,
-      [row.id, attempts, String((error as Error)?.message ?? error).slice(0, 1000), final ? 'failed' : 'pending', 2 ** (attempts - 1)],
-    )
+    await markInboxAttemptFailed(tx, row.id, { attempts, error: String((error as Error)?.message ?? error).slice(0, 1000), final, retryInSeconds: 2 ** (attempts - 1) })
     this.#o.log.warn({ inboxId: row.id, attempts, err: error }, final ? 'inbox row failed for good' : 'inbox row failed; will retry')
     this.#o.onProcessed?.(final ? 'failed' : 'retry', row.source, Date.now() - row.received_at.getTime())
   }

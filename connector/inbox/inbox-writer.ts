@@ -1,11 +1,9 @@
 import type { Queryable } from '../db/database.ts'
+import { insertInboxBodies, type InboxSource, type InboxState } from './inbox-repository.ts'
 
 // Stores webhook bodies durably before they are acknowledged. Requests arriving together are
 // written in one multi-row INSERT (group commit): each request still waits for the commit that
 // holds its body, but a burst of webhooks costs one round trip and one WAL flush instead of one each.
-
-export type InboxSource = 'whatsapp' | 'hubspot'
-export type InboxState = 'pending' | 'unprocessable'
 
 interface Pending {
   source: InboxSource
@@ -62,11 +60,7 @@ export class InboxWriter {
     if (!batch.length) return
     this.#inFlight++
     try {
-      await this.#db.query(
-        `INSERT INTO inbox (source, body, state)
-         SELECT s, decode(b, 'base64'), st FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, b, st)`,
-        [batch.map((p) => p.source), batch.map((p) => p.body.toString('base64')), batch.map((p) => p.state)],
-      )
+      await insertInboxBodies(this.#db, batch)
       for (const p of batch) p.resolve()
       this.#onWritten?.(batch.length)
     } catch (error) {

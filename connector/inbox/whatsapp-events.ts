@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Transaction } from '../db/database.ts'
 import { recordConsentEvent, type ConsentState } from '../consent/consent-ledger.ts'
 import type { KeywordMatcher } from '../consent/keywords.ts'
+import { recordInboundMessage } from '../messages/inbound-message-repository.ts'
 import { enqueueMessage, recordWebhookStatuses } from '../messages/message-repository.ts'
 import { findNumberByPhoneNumberId } from '../numbers/number-repository.ts'
 import { updateTemplateStatus } from '../templates/template-repository.ts'
@@ -80,12 +81,7 @@ function inboundIntent(e: InboundEvent, keywords: KeywordMatcher): { state: Cons
 }
 
 async function handleInbound(tx: Transaction, e: InboundEvent, deps: WhatsAppEventDeps): Promise<void> {
-  const inserted = await tx.query(
-    `INSERT INTO inbound_messages (wamid, phone_number_id, from_wa_id, profile_name, type, text, context_wamid, payload, occurred_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (wamid) DO NOTHING RETURNING id`,
-    [e.wamid, e.phoneNumberId ?? '', e.from, e.profileName ?? null, e.type, e.text ?? null, e.contextWamid ?? null, JSON.stringify(e.raw), e.occurredAt],
-  )
-  if (inserted.rowCount === 0) return
+  if (!(await recordInboundMessage(tx, e))) return
   deps.onEvent?.('inbound', e.type)
   const intent = inboundIntent(e, deps.keywords)
   if (!intent) return

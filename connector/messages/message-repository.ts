@@ -1,8 +1,13 @@
 import type { Queryable } from '../db/database.ts'
+import { senderJoinSql } from '../numbers/number-repository.ts'
+import type { SendComponent } from '../whatsapp/graph-client.ts'
 import type { StatusEvent } from '../whatsapp/webhook-payload.ts'
 import { statusRank, type MessageStatus } from './status-order.ts'
 
-// Messages and their status history. Webhook statuses are stored once per (wamid, status); the
+export { MESSAGE_STATUSES, type MessageStatus } from './status-order.ts'
+
+// Messages and their status history: the only module that writes messages and message_statuses,
+// and the only user of the status ranks. Webhook statuses are stored once per (wamid, status); the
 // message's current status is raised, never lowered, as they arrive.
 
 export interface NewMessage {
@@ -157,6 +162,84 @@ export async function markAccepted(db: Queryable, id: string, wamid: string): Pr
     const first = s.errors?.[0]
     await raiseStatus(db, id, s.status as MessageStatus, first ? { code: first.code, title: first.title ?? null, details: first.error_data?.details ?? null } : undefined)
   }
+}
+
+// The dispatcher's transitions. Each is guarded by the state it leaves, so a message another
+// path has moved on (a webhook, a reconciliation) is not moved back.
+
+export interface ClaimedMessage {
+  id: string
+  recipient: string
+  kind: 'template' | 'text'
+  purpose: 'send' | 'consent_reply'
+  template_name: string | null
+  template_language: string | null
+  content: { components?: SendComponent[]; body?: string; replyTo?: string }
+  attempts: number
+  phone_number_id: string
+  access_token_enc: string
+  messages_per_second: number
+}
+
+/** Locks up to `limit` queued messages that are due (SKIP LOCKED), with the number each sends from. Inside a transaction. */
+export async function claimDueMessages(tx: Queryable, limit: number): Promise<ClaimedMessage[]> {
+  const { rows } = await tx.query<ClaimedMessage>(
+    `SELECT m.id, m.recipient, m.kind, m.template_name, m.template_language, m.content, m.attempts, m.purpose,
+            n.phone_number_id, n.access_token_enc, n.messages_per_second
+     FROM messages m ${senderJoinSql('m.number_id')}
+     WHERE m.status = 'queued' AND m.next_attempt_at <= now()
+     ORDER BY m.next_attempt_at, m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED`,
+    [limit],
+  )
+  return rows
+}
+
+/** Claimed messages whose recipient opted out: skipped, never sent. */
+export async function markSkippedOptedOut(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return
+  await db.query(
+    `UPDATE messages SET status = 'skipped', status_rank = $2, error_title = 'Recipient opted out',
+       error_details = 'The recipient''s current consent state is opted_out', updated_at = now() WHERE id = ANY($1::uuid[])`,
+    [ids, statusRank('skipped')],
+  )
+}
+
+/** Claimed messages about to be sent, committed before Graph is called. */
+export async function markSending(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return
+  await db.query(
+    `UPDATE messages SET status = 'sending', status_rank = $2, sending_at = now(), attempts = attempts + 1, updated_at = now() WHERE id = ANY($1::uuid[])`,
+    [ids, statusRank('sending')],
+  )
+}
+
+/** A retryable Graph refusal: queued again after `delaySeconds`, with the error kept. */
+export async function requeueAfterError(db: Queryable, id: string, delaySeconds: number, error: MessageError): Promise<void> {
+  await db.query(
+    `UPDATE messages SET status = 'queued', status_rank = $6, next_attempt_at = now() + make_interval(secs => $2),
+       error_code = $3, error_title = $4, error_details = $5, updated_at = now() WHERE id = $1 AND status = 'sending'`,
+    [id, delaySeconds, error.code, error.title, error.details, statusRank('queued')],
+  )
+}
+
+/** Graph refused the send for good. */
+export async function markSendFailed(db: Queryable, id: string, error: MessageError): Promise<void> {
+  await db.query(
+    `UPDATE messages SET status = 'failed', status_rank = $5, error_code = $2, error_title = $3, error_details = $4, updated_at = now()
+     WHERE id = $1 AND status = 'sending'`,
+    [id, error.code, error.title, error.details, statusRank('failed')],
+  )
+}
+
+/** Messages 'sending' for longer than `olderThanMs` that no webhook has named become 'unknown'; returns how many. */
+export async function markStaleSendsUnknown(db: Queryable, olderThanMs: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE messages SET status = 'unknown', status_rank = $2, updated_at = now(),
+       error_title = 'Send outcome unknown', error_details = 'The connector stopped between calling Graph and recording the answer; no status webhook has named this message since'
+     WHERE status = 'sending' AND sending_at < now() - make_interval(secs => $1) AND wamid IS NULL`,
+    [olderThanMs / 1000, statusRank('unknown')],
+  )
+  return rowCount
 }
 
 interface MessageRow {

@@ -31,6 +31,14 @@ interface Row {
 
 const COLUMNS = 'id, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, messages_per_second, access_token_enc, created_at, updated_at'
 
+/**
+ * For another repository's query: joins the number `numberId` (an SQL expression) sends from as
+ * `n`, whose columns phone_number_id, access_token_enc and messages_per_second a send needs.
+ */
+export function senderJoinSql(numberId: string): string {
+  return `JOIN whatsapp_numbers n ON n.id = ${numberId}`
+}
+
 function toNumber(r: Row): WhatsAppNumberWithToken {
   return {
     id: r.id,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { migrationsCurrent } from '../db/migrate.ts'
+import { pendingInboxCount } from '../inbox/inbox-repository.ts'
 import type { RouteOptions } from '../services.ts'
 
 const Status = Type.Object({ status: Type.String(), database: Type.Optional(Type.String()), migrations: Type.Optional(Type.String()) })
@@ -22,8 +23,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
     try {
-      const { rows } = await services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE state = 'pending'`)
-      services.metrics.inboxPending.set(rows[0]?.n ?? 0)
+      services.metrics.inboxPending.set(await pendingInboxCount(services.db))
     } catch {
       // Metrics stay available while the database is down; the gauge keeps its last value.
     }

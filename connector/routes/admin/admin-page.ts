@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { inboxCountsByState } from '../../inbox/inbox-repository.ts'
 import { listInstallations } from '../../installations/installation-repository.ts'
 import { listNumbers } from '../../numbers/number-repository.ts'
 import { segmentCounts } from '../../segments/membership-repository.ts'
@@ -24,7 +25,7 @@ export const adminPageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { s
       listInstallations(db),
       listNumbers(db),
       listSegments(db),
-      db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM inbox GROUP BY state ORDER BY state'),
+      inboxCountsByState(db),
     ])
     const segmentRows = await Promise.all(segments.map(async (s) => {
       const [counts, last] = await Promise.all([segmentCounts(db, s), syncHistory(db, s.id, 1)])
@@ -43,7 +44,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .
       numbers.map((n) => [n.displayPhoneNumber, n.verifiedName ?? '', n.phoneNumberId, n.wabaId, n.qualityRating ?? '', n.messagesPerSecond]),
       'No number connected: POST /api/v1/whatsapp-numbers.')}
 <h2>Segments</h2>${table(['Segment', 'Source', 'Members', 'Reachable', 'Opted out', 'Invalid phones', 'Last sync', 'Schedule'], segmentRows, 'No segments yet: POST /api/v1/segments.')}
-<h2>Webhook inbox</h2>${table(['State', 'Rows'], inbox.rows.map((r) => [r.state, r.n]), 'Empty.')}
+<h2>Webhook inbox</h2>${table(['State', 'Rows'], inbox.map((r) => [r.state, r.n]), 'Empty.')}
 </body></html>`
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html)
   })
