@@ -140,7 +140,9 @@ export async function createServices(config: Config, options: ServiceOptions = {
       if (code !== undefined) metrics.platformErrors.inc({ platform: 'graph', code: String(code) })
     },
   })
-  const install = new InstallService({ db, secrets, states: new OAuthStates(db, secrets, encryptionKey), providers, log, publicUrl: config.publicUrl })
+  const install = new InstallService({ db, secrets, states: new OAuthStates(db, secrets, encryptionKey), providers, log, publicUrl: config.publicUrl,
+    redirectPaths: { hubspot: manifest.hubspot.oauth.redirectPath, salesforce: manifest.salesforce.oauth.redirectPath },
+  })
   const tokens = new TokenManager({ db, secrets, providers, log: log.child({ component: 'tokens' }) })
   const crm = new CrmAdapters({ db, tokens, providers, metrics })
   const syncer = new SegmentSyncer({ db, crm, log: log.child({ component: 'segments' }) })

@@ -26,6 +26,8 @@ export interface InstallDeps {
   providers: CrmProviders
   log: Logger
   publicUrl: string
+  /** Each CRM's OAuth redirect path, as the app's registration (manifest.json) declares it. */
+  redirectPaths: Record<CrmKind, string>
 }
 
 export class InstallService {
@@ -36,7 +38,7 @@ export class InstallService {
   }
 
   redirectUri(crm: CrmKind): string {
-    return `${this.#d.publicUrl}/oauth/${crm}/callback`
+    return `${this.#d.publicUrl}${this.#d.redirectPaths[crm]}`
   }
 
   #oauth(crm: CrmKind): CrmOAuth {
