@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.ts'
-import { requireAdmin } from './plugins/admin-auth.ts'
+import { bearerHook, requireAdmin } from './plugins/admin-auth.ts'
 import errorHandler from './plugins/error-handler.ts'
+import rateLimits from './plugins/rate-limits.ts'
+import securityHeaders from './plugins/security-headers.ts'
 import openapi from './plugins/swagger.ts'
 import { adminPageRoutes } from './routes/admin/admin-page.ts'
 import { consentRoutes } from './routes/api/consent.ts'
@@ -42,7 +44,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('services', services)
 
   await app.register(errorHandler)
-  await app.register(openapi, { version: '0.1.0' })
+  await app.register(securityHeaders, { https: config.publicUrl.startsWith('https:') })
+  await app.register(rateLimits)
+  await app.register(openapi, { version: '0.1.0', guard: config.docsPublic ? undefined : bearerHook(app, { tokens: [config.adminToken], variable: 'ADMIN_TOKEN' }) })
 
   await app.register(healthRoutes, { services })
   await app.register(whatsappWebhookRoutes, { services })

@@ -18,6 +18,8 @@ const EnvSchema = Type.Object({
   ENCRYPTION_KEY: Type.Optional(Type.String()),
   ENCRYPTION_PREVIOUS_KEYS: Type.Optional(Type.String()),
   ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  DOCS_PUBLIC: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   HUBSPOT_CLIENT_ID: Type.Optional(Type.String()),
   HUBSPOT_CLIENT_SECRET: Type.Optional(Type.String()),
@@ -58,6 +60,10 @@ export interface Config {
   encryptionKey: string | undefined
   encryptionPreviousKeys: string[]
   adminToken: string | undefined
+  /** Bearer token for /metrics; unset: the admin token. */
+  metricsToken: string | undefined
+  /** /docs without a token (local use); otherwise it takes the admin token. */
+  docsPublic: boolean
   logLevel: string
   hubspot: {
     clientId?: string
@@ -167,6 +173,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey: env.ENCRYPTION_KEY,
     encryptionPreviousKeys: previousKeys,
     adminToken: env.ADMIN_TOKEN,
+    metricsToken: env.METRICS_TOKEN,
+    docsPublic: env.DOCS_PUBLIC === 'true',
     logLevel: env.LOG_LEVEL ?? 'info',
     hubspot: {
       clientId: env.HUBSPOT_CLIENT_ID,

@@ -33,6 +33,8 @@ const config = loadConfig({
   PORT: String(PORT),
   DATA_DIR: process.env.DATA_DIR ?? './data/sandbox',
   ADMIN_TOKEN: adminToken,
+  // A local sandbox: the API docs open without a token.
+  DOCS_PUBLIC: 'true',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   WHATSAPP_APP_SECRET: appSecret,
   WHATSAPP_VERIFY_TOKEN: 'sandbox-verify-token',

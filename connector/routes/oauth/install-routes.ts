@@ -7,6 +7,7 @@ import type { CrmProviders } from '../../../crm-adapters/registry.ts'
 import { CrmNotConfiguredError, type InstallService } from '../../installations/install-service.ts'
 import type { Installation } from '../../installations/installation-repository.ts'
 import { OAuthStateError } from '../../installations/oauth-state.ts'
+import { INSTALL_STARTS_PER_MINUTE } from '../../plugins/rate-limits.ts'
 import { page } from './pages.ts'
 
 // GET /oauth/:crm/install redirects to the CRM's consent screen; GET /oauth/:crm/callback
@@ -49,6 +50,8 @@ export const installRoutes: FastifyPluginAsyncTypebox<{ install: InstallService;
   const CrmParams = Type.Object({ crm: Type.Union(providers.all().map((p) => Type.Literal(p.kind)), { description: 'the CRM' }) })
 
   app.get('/oauth/:crm/install', {
+    // Each start writes an OAuth state: bounded per client address.
+    config: { rateLimit: { max: INSTALL_STARTS_PER_MINUTE, timeWindow: 60_000 } },
     schema: { tags: ['install'], summary: 'Start an install (redirects to the CRM\'s consent screen)', params: CrmParams, querystring: InstallQuery },
   }, async (request, reply) => {
     const provider = providers.get(request.params.crm)

@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { buildApp } from '../../connector/app.ts'
+import { WRONG_TOKENS_PER_MINUTE, INSTALL_STARTS_PER_MINUTE } from '../../connector/plugins/rate-limits.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
+import { adminHeaders, testConfig } from '../helpers/test-config.ts'
+
+// The connector's public edges: security headers on every answer, /docs behind the admin token
+// unless opened, each OpenAPI operation saying how it is secured, and rate limits on guesses.
+
+let tdb: TestDatabase
+let app: FastifyInstance
+
+beforeAll(async () => {
+  tdb = await createTestDatabase()
+  app = await buildApp(testConfig({ HUBSPOT_CLIENT_ID: 'hs-id', HUBSPOT_CLIENT_SECRET: 'hs-secret' }), { db: tdb.db, workers: false })
+})
+afterAll(async () => {
+  await app?.close()
+  await tdb?.dispose()
+})
+
+describe('security headers', () => {
+  test.each(['/admin', '/healthz', '/api/v1/installations', '/oauth/hubspot/callback?error=access_denied'])('%s carries them', async (url) => {
+    const res = await app.inject({ url, headers: adminHeaders })
+    const csp = String(res.headers['content-security-policy'])
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['referrer-policy']).toBe('no-referrer')
+    expect(res.headers['strict-transport-security']).toBeUndefined()
+  })
+
+  test('HSTS when the public URL is https', async () => {
+    const https = await buildApp(testConfig({ PUBLIC_URL: 'https://connector.example' }), { db: tdb.db, workers: false })
+    try {
+      expect((await https.inject({ url: '/healthz' })).headers['strict-transport-security']).toMatch(/max-age=31536000/)
+    } finally {
+      await https.close()
+    }
+  })
+})
+
+describe('/docs', () => {
+  test('takes the admin token', async () => {
+    expect((await app.inject({ url: '/docs/json' })).statusCode).toBe(401)
+    expect((await app.inject({ url: '/docs' })).statusCode).toBe(401)
+    const res = await app.inject({ url: '/docs/json', headers: adminHeaders })
+    expect(res.statusCode).toBe(200)
+  })
+
+  test('opens with DOCS_PUBLIC=true', async () => {
+    const open = await buildApp(testConfig({ DOCS_PUBLIC: 'true' }), { db: tdb.db, workers: false })
+    try {
+      expect((await open.inject({ url: '/docs/json' })).statusCode).toBe(200)
+    } finally {
+      await open.close()
+    }
+  })
+
+  test('every operation states its security', async () => {
+    const doc = (await app.inject({ url: '/docs/json', headers: adminHeaders })).json()
+    const ops = Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[] }>>)
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, security: op.security })))
+    expect(ops.length).toBeGreaterThan(10)
+    for (const op of ops) expect(op.security, `${op.method} ${op.path}`).toBeDefined()
+    const of = (method: string, path: string) => ops.find((o) => o.method === method && o.path === path)?.security
+    expect(of('get', '/api/v1/installations')).toEqual([{ admin: [] }])
+    expect(of('post', '/webhooks/whatsapp')).toEqual([{ metaSignature: [] }])
+    expect(of('post', '/webhooks/hubspot')).toEqual([{ hubspotSignature: [] }])
+    expect(of('get', '/healthz')).toEqual([])
+    expect(doc.components.securitySchemes.admin).toMatchObject({ type: 'http', scheme: 'bearer' })
+  })
+})
+
+describe('rate limits', () => {
+  test('wrong admin tokens from one address are refused with 429 and Retry-After past the limit', async () => {
+    const from = { remoteAddress: '203.0.113.7' }
+    const codes: number[] = []
+    for (let i = 0; i < WRONG_TOKENS_PER_MINUTE + 3; i++) {
+      codes.push((await app.inject({ url: '/api/v1/installations', headers: { authorization: `Bearer wrong-${i}` }, ...from })).statusCode)
+    }
+    expect(codes.filter((c) => c === 401).length).toBeGreaterThanOrEqual(WRONG_TOKENS_PER_MINUTE)
+    expect(codes.at(-1)).toBe(429)
+    const limited = await app.inject({ url: '/api/v1/installations', headers: { authorization: 'Bearer wrong' }, ...from })
+    expect(limited.json()).toMatchObject({ statusCode: 429, code: 'TOO_MANY_WRONG_TOKENS' })
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0)
+    // Another address is unaffected, and right tokens are never counted.
+    expect((await app.inject({ url: '/api/v1/installations', headers: adminHeaders, remoteAddress: '203.0.113.8' })).statusCode).toBe(200)
+    for (let i = 0; i < WRONG_TOKENS_PER_MINUTE + 3; i++) {
+      expect((await app.inject({ url: '/api/v1/installations', headers: adminHeaders, remoteAddress: '203.0.113.9' })).statusCode).toBe(200)
+    }
+  })
+
+  test('install starts from one address are limited, each past the limit writing no OAuth state', async () => {
+    const states = async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM oauth_states')).rows[0]!.n
+    const before = await states()
+    const codes: number[] = []
+    for (let i = 0; i < INSTALL_STARTS_PER_MINUTE + 5; i++) codes.push((await app.inject({ url: '/oauth/hubspot/install', remoteAddress: '198.51.100.4' })).statusCode)
+    expect(codes.filter((c) => c === 302).length).toBe(INSTALL_STARTS_PER_MINUTE)
+    expect(codes.filter((c) => c === 429).length).toBe(5)
+    expect((await states()) - before).toBe(INSTALL_STARTS_PER_MINUTE)
+  })
+})
