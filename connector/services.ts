@@ -33,6 +33,8 @@ export interface ServiceOptions {
   /** The outside world, swapped in tests. */
   graph?: WhatsAppClient
   providers?: CrmProviders
+  /** Where logs go; default: stdout at the configured level. */
+  log?: Logger
 }
 
 export interface Services {
@@ -88,7 +90,7 @@ export function providersFor(config: Config, manifest: Manifest): CrmProviders {
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
-  const log = createLogger(config.logLevel)
+  const log = options.log ?? createLogger(config.logLevel)
   const manifest = options.manifest ?? loadManifest()
   const ownsDb = !options.db
   const db = options.db ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }))

@@ -66,6 +66,30 @@ export function scrubUrl(url: string): string {
   return `${url.slice(0, q)}?${params.toString()}`
 }
 
+// What an error must not carry into a log: a query's parameters (PGlite and pg attach them), and
+// request or response bodies an HTTP client attached.
+const ERROR_DROP_KEY = /^(params|parameters|values|body|rawBody|payload|requestBody|responseBody|queryOptions)$/
+// Digit runs as long as a phone number, in any written form, inside error text
+// ('value "+1 555 123 4567" is out of range', 'Key (phone)=(+15551234567) already exists').
+const PHONE_IN_TEXT = /\+?\d(?:[\s().-]?\d){6,}/g
+
+function scrubErrorValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.replace(PHONE_IN_TEXT, (m) => String(maskPhone(m)))
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map((v) => scrubErrorValue(v, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) {
+    if (ERROR_DROP_KEY.test(key)) continue
+    out[key] = SECRET_KEY.test(key) ? '[redacted]' : scrubErrorValue(v, depth + 1)
+  }
+  return out
+}
+
+/** The one way errors reach a log, on PGlite and PostgreSQL alike: no parameters, no bodies, phones masked. */
+export function serializeError(error: unknown): unknown {
+  return scrubErrorValue(error instanceof Error ? pino.stdSerializers.err(error) : error, 0)
+}
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
@@ -75,7 +99,7 @@ export function loggerOptions(level: string): LoggerOptions {
     },
     serializers: {
       req: (req: { method: string; url?: string; id?: string }) => ({ method: req.method, url: typeof req.url === 'string' ? scrubUrl(req.url) : req.url, reqId: req.id }),
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
   }
 }

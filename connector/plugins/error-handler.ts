@@ -31,8 +31,12 @@ const errorHandler: FastifyPluginAsync = async (app) => {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: 'VALIDATION_ERROR', message: error.message })
     }
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500
-    if (status >= 500) request.log.error({ err: error }, 'request failed')
-    return reply.code(status).send({ statusCode: status, error: httpErrorName(status), code: error.code ?? 'INTERNAL_ERROR', message: status >= 500 ? 'Internal error' : error.message })
+    if (status >= 500) {
+      // Whatever failed (a database, a library) keeps its code and text to the log.
+      request.log.error({ err: error }, 'request failed')
+      return reply.code(500).send({ statusCode: 500, error: httpErrorName(500), code: 'INTERNAL_ERROR', message: 'Internal error' })
+    }
+    return reply.code(status).send({ statusCode: status, error: httpErrorName(status), code: error.code ?? 'BAD_REQUEST', message: error.message })
   })
 }
 
