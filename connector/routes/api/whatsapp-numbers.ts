@@ -1,42 +1,23 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError } from '../../errors.ts'
 import { connectNumber } from '../../numbers/connect-number.ts'
 import { listNumbers, publicNumber } from '../../numbers/number-repository.ts'
+import { ErrorResponses } from '../../schemas/common.ts'
+import { ConnectNumberBody, WhatsAppNumber, WhatsAppNumberList } from '../../schemas/whatsapp-numbers.ts'
 import type { RouteOptions } from '../../services.ts'
 import { GraphError, GraphTransportError } from '../../whatsapp/graph-errors.ts'
 
-export const NumberSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  phoneNumberId: Type.String(),
-  wabaId: Type.String(),
-  displayPhoneNumber: Type.String(),
-  verifiedName: Type.Union([Type.String(), Type.Null()]),
-  qualityRating: Type.Union([Type.String(), Type.Null()]),
-  messagesPerSecond: Type.Integer(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-}, { $id: 'WhatsAppNumber' })
-
-const ConnectBody = Type.Object({
-  phoneNumberId: Type.String({ pattern: '^\\d{5,32}$', description: "Meta's phone number id (not the phone number)" }),
-  wabaId: Type.String({ pattern: '^\\d{5,32}$', description: 'WhatsApp Business Account id' }),
-  accessToken: Type.String({ minLength: 10, maxLength: 4096, description: 'System-user access token with whatsapp_business_messaging and whatsapp_business_management' }),
-  messagesPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 80 })),
-}, { additionalProperties: false })
-
-export const whatsappNumberRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const whatsappNumberRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.post('/whatsapp-numbers', {
     schema: {
       tags: ['whatsapp'],
       summary: 'Connect a WhatsApp Cloud API number (checked against Graph first)',
-      body: ConnectBody,
-      response: { 201: NumberSchema, 200: NumberSchema },
+      body: ConnectNumberBody,
+      response: { 201: WhatsAppNumber, 200: WhatsAppNumber, ...ErrorResponses },
     },
   }, async (request, reply) => {
-    const body = request.body as typeof ConnectBody.static
     try {
-      const { number, created } = await connectNumber(services, body)
+      const { number, created } = await connectNumber(services, request.body)
       request.log.info({ numberId: number.id, created }, 'WhatsApp number connected')
       return reply.code(created ? 201 : 200).send(publicNumber(number))
     } catch (error) {
@@ -50,6 +31,6 @@ export const whatsappNumberRoutes: FastifyPluginAsync<RouteOptions> = async (app
   })
 
   app.get('/whatsapp-numbers', {
-    schema: { tags: ['whatsapp'], summary: 'Connected numbers (never their tokens)', response: { 200: Type.Array(NumberSchema) } },
+    schema: { tags: ['whatsapp'], summary: 'Connected numbers (never their tokens)', response: { 200: WhatsAppNumberList, ...ErrorResponses } },
   }, async () => (await listNumbers(services.db)).map(publicNumber))
 }

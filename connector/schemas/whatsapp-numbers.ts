@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox'
+
+/** A connected number as the API shows it: never its token. */
+export const WhatsAppNumber = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  phoneNumberId: Type.String(),
+  wabaId: Type.String(),
+  displayPhoneNumber: Type.String(),
+  verifiedName: Type.Union([Type.String(), Type.Null()]),
+  qualityRating: Type.Union([Type.String(), Type.Null()]),
+  messagesPerSecond: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+}, { $id: 'WhatsAppNumber' })
+
+export const WhatsAppNumberList = Type.Array(WhatsAppNumber)
+
+export const ConnectNumberBody = Type.Object({
+  phoneNumberId: Type.String({ pattern: '^\\d{5,32}$', description: "Meta's phone number id (not the phone number)" }),
+  wabaId: Type.String({ pattern: '^\\d{5,32}$', description: 'WhatsApp Business Account id' }),
+  accessToken: Type.String({ minLength: 10, maxLength: 4096, description: 'System-user access token with whatsapp_business_messaging and whatsapp_business_management' }),
+  messagesPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 80 })),
+}, { additionalProperties: false })
