@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.ts'
 import { bearerHook, requireAdmin } from './plugins/admin-auth.ts'
 import errorHandler from './plugins/error-handler.ts'
+import inputGuard from './plugins/input-guard.ts'
 import rateLimits from './plugins/rate-limits.ts'
 import securityHeaders from './plugins/security-headers.ts'
 import openapi from './plugins/swagger.ts'
@@ -44,6 +45,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('services', services)
 
   await app.register(errorHandler)
+  await app.register(inputGuard)
   await app.register(securityHeaders, { https: config.publicUrl.startsWith('https:') })
   await app.register(rateLimits)
   await app.register(openapi, { version: '0.1.0', guard: config.docsPublic ? undefined : bearerHook(app, { tokens: [config.adminToken], variable: 'ADMIN_TOKEN' }) })
