@@ -17,7 +17,7 @@ export class OAuthStateError extends Error {
     const text: Record<StateProblem, string> = {
       missing: 'The response from the CRM carries no state.',
       forged: 'The state was not issued by this connector.',
-      unknown: 'The state is not known to this connector.',
+      unknown: 'The state is not known to this connector (an install link is good for 10 minutes).',
       expired: 'The install took longer than 10 minutes.',
       replayed: 'This install link was already used.',
       wrong_crm: 'The state belongs to an install with another CRM.',
@@ -57,7 +57,8 @@ export class OAuthStates {
       `INSERT INTO oauth_states (id, crm, login_url, code_verifier_enc, expires_at) VALUES ($1, $2, $3, $4, $5)`,
       [id, crm, start.loginUrl, start.codeVerifier ? this.#secrets.seal(start.codeVerifier) : null, new Date(Date.now() + STATE_TTL_MS)],
     )
-    await this.#db.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`)
+    // A state is good for 10 minutes; past that it is only a row to remove.
+    await this.#db.query('DELETE FROM oauth_states WHERE expires_at < now()')
     return start.url
   }
 

@@ -101,4 +101,11 @@ describe('rate limits', () => {
     expect(codes.filter((c) => c === 429).length).toBe(5)
     expect((await states()) - before).toBe(INSTALL_STARTS_PER_MINUTE)
   })
+
+  test('OAuth states past their 10 minutes are deleted', async () => {
+    await tdb.db.query(`UPDATE oauth_states SET expires_at = now() - interval '1 second'`)
+    expect((await app.inject({ url: '/oauth/hubspot/install', remoteAddress: '198.51.100.5' })).statusCode).toBe(302)
+    const { rows } = await tdb.db.query<{ n: number; expired: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE expires_at < now())::int AS expired FROM oauth_states`)
+    expect(rows[0]).toEqual({ n: 1, expired: 0 })
+  })
 })
