@@ -1,6 +1,5 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
 import type { CrmProvider } from '../../../crm-adapters/crm-provider.ts'
 import type { CrmProviders } from '../../../crm-adapters/registry.ts'
@@ -8,22 +7,11 @@ import { CrmNotConfiguredError, type InstallService } from '../../installations/
 import type { Installation } from '../../installations/installation-repository.ts'
 import { OAuthStateError } from '../../installations/oauth-state.ts'
 import { INSTALL_STARTS_PER_MINUTE } from '../../plugins/rate-limits.ts'
+import { CallbackQuery, crmParams, InstallQuery } from '../../schemas/oauth.ts'
 import { page } from './pages.ts'
 
 // GET /oauth/:crm/install redirects to the CRM's consent screen; GET /oauth/:crm/callback
 // completes the install and shows a page. A bad state or failed exchange stores nothing.
-
-const CallbackQuery = Type.Object({
-  code: Type.Optional(Type.String({ maxLength: 2048 })),
-  state: Type.Optional(Type.String({ maxLength: 512 })),
-  error: Type.Optional(Type.String({ maxLength: 200 })),
-  error_description: Type.Optional(Type.String({ maxLength: 2000 })),
-})
-type Callback = typeof CallbackQuery.static
-
-const InstallQuery = Type.Object({
-  login: Type.Optional(Type.String({ maxLength: 300, description: 'Salesforce: production, sandbox, or https://<my-domain>.my.salesforce.com' })),
-})
 
 function failure(reply: FastifyReply, provider: CrmProvider, error: unknown) {
   const name = provider.label
@@ -47,7 +35,7 @@ function success(reply: FastifyReply, provider: CrmProvider, i: Installation) {
 }
 
 export const installRoutes: FastifyPluginAsyncTypebox<{ install: InstallService; providers: CrmProviders }> = async (app, { install, providers }) => {
-  const CrmParams = Type.Object({ crm: Type.Union(providers.all().map((p) => Type.Literal(p.kind)), { description: 'the CRM' }) })
+  const CrmParams = crmParams(providers.all().map((p) => p.kind))
 
   app.get('/oauth/:crm/install', {
     // Each start writes an OAuth state: bounded per client address.
@@ -67,7 +55,7 @@ export const installRoutes: FastifyPluginAsyncTypebox<{ install: InstallService;
     schema: { tags: ['install'], summary: 'OAuth callback: completes the install', params: CrmParams, querystring: CallbackQuery },
   }, async (request, reply) => {
     const provider = providers.get(request.params.crm)
-    const q: Callback = request.query
+    const q = request.query
     if (q.error) return page(reply, 400, 'The install was cancelled', [`${provider.label} said: ${q.error_description ?? q.error}. Nothing was stored.`])
     if (!q.code) return page(reply, 400, 'This install link cannot be used', [`The response from ${provider.label} carries no authorisation code.`])
     try {

@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isConnectionError } from '../../db/database.ts'
 import { AppError } from '../../errors.ts'
+import { ErrorResponses } from '../../schemas/common.ts'
+import { HubSpotSignatureHeaders, WebhookAck } from '../../schemas/webhooks.ts'
 import type { RouteOptions } from '../../services.ts'
 
 // HubSpot's webhook deliveries for installed portals: the v3 signature is checked on the raw body
@@ -10,7 +11,7 @@ import type { RouteOptions } from '../../services.ts'
 
 const BODY_LIMIT = 1024 * 1024
 
-export const hubspotWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const hubspotWebhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   const { config, metrics, inboxWriter, providers } = services
   const hubspot = providers.get('hubspot')
   app.removeAllContentTypeParsers()
@@ -21,8 +22,8 @@ export const hubspotWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (app
     schema: {
       tags: ['webhooks'],
       summary: 'Contact events of installed HubSpot portals, signed with X-HubSpot-Signature-v3',
-      headers: Type.Object({ 'x-hubspot-signature-v3': Type.Optional(Type.String()), 'x-hubspot-request-timestamp': Type.Optional(Type.String()) }),
-      response: { 200: Type.Object({ status: Type.Literal('stored') }) },
+      headers: HubSpotSignatureHeaders,
+      response: { 200: WebhookAck, ...ErrorResponses },
     },
   }, async (request) => {
     if (!hubspot.verifyRequest) throw new AppError(503, 'HUBSPOT_NOT_CONFIGURED', `HubSpot signatures cannot be checked: ${hubspot.setupHint}`)
