@@ -1,16 +1,14 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { migrationsCurrent } from '../db/migrate.ts'
 import { pendingInboxCount } from '../inbox/inbox-repository.ts'
+import { HealthStatus } from '../schemas/health.ts'
 import type { RouteOptions } from '../services.ts'
 
-const Status = Type.Object({ status: Type.String(), database: Type.Optional(Type.String()), migrations: Type.Optional(Type.String()) })
-
-export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: Status } } }, async () => ({ status: 'ok' }))
+export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: HealthStatus } } }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', {
-    schema: { tags: ['operations'], summary: 'Ready: database reachable and every migration applied', response: { 200: Status, 503: Status } },
+    schema: { tags: ['operations'], summary: 'Ready: database reachable and every migration applied', response: { 200: HealthStatus, 503: HealthStatus } },
   }, async (_request, reply) => {
     try {
       const current = await migrationsCurrent(services.db)

@@ -11,6 +11,9 @@ export const WhatsAppVerifyQuery = Type.Object({
   'hub.challenge': Type.Optional(Type.String()),
 })
 
+/** hub.challenge echoed back as text/plain; a string payload with that type is sent unserialised. */
+export const WhatsAppChallenge = Type.String()
+
 export const WhatsAppSignatureHeaders = Type.Object({ 'x-hub-signature-256': Type.Optional(Type.String()) })
 
 export const HubSpotSignatureHeaders = Type.Object({

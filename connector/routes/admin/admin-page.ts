@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { inboxCountsByState } from '../../inbox/inbox-repository.ts'
 import { listInstallations } from '../../installations/installation-repository.ts'
 import { listNumbers } from '../../numbers/number-repository.ts'
@@ -18,7 +18,7 @@ function table(headers: string[], rows: unknown[][], empty: string): string {
     .join('')}</tbody></table>`
 }
 
-export const adminPageRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const adminPageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get('/admin', { schema: { tags: ['operations'], summary: 'The admin page (HTML)' } }, async (_request, reply) => {
     const { db } = services
     const [installations, numbers, segments, inbox] = await Promise.all([

@@ -1,27 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError, notFound } from '../../errors.ts'
 import { findNumber } from '../../numbers/number-repository.ts'
+import { ErrorResponses } from '../../schemas/common.ts'
+import { TemplateList, TemplatesOfNumber } from '../../schemas/templates.ts'
 import type { RouteOptions } from '../../services.ts'
 import { listTemplates, replaceTemplates } from '../../templates/template-repository.ts'
 import { GraphError, GraphTransportError } from '../../whatsapp/graph-errors.ts'
 
-const Template = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  language: Type.String(),
-  status: Type.String(),
-  category: Type.Union([Type.String(), Type.Null()]),
-  parameterFormat: Type.Union([Type.String(), Type.Null()]),
-  bodyParameters: Type.Integer({ description: 'Placeholders in the body, each to be filled when sending' }),
-  components: Type.Array(Type.Unknown()),
-  syncedAt: Type.String(),
-  updatedAt: Type.String(),
-})
-
-const NumberQuery = Type.Object({ numberId: Type.String({ format: 'uuid' }) })
-
-export const templateRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const templateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   const numberOf = async (id: string) => {
     const n = await findNumber(services.db, id)
     if (!n) throw notFound('WhatsApp number', id)
@@ -29,13 +15,13 @@ export const templateRoutes: FastifyPluginAsync<RouteOptions> = async (app, { se
   }
 
   app.get('/templates', {
-    schema: { tags: ['whatsapp'], summary: 'Message templates of the number\'s WhatsApp Business Account, as last synced', querystring: NumberQuery, response: { 200: Type.Array(Template) } },
-  }, async (request) => listTemplates(services.db, (await numberOf((request.query as { numberId: string }).numberId)).wabaId))
+    schema: { tags: ['whatsapp'], summary: 'Message templates of the number\'s WhatsApp Business Account, as last synced', querystring: TemplatesOfNumber, response: { 200: TemplateList, ...ErrorResponses } },
+  }, async (request) => listTemplates(services.db, (await numberOf(request.query.numberId)).wabaId))
 
   app.post('/templates/sync', {
-    schema: { tags: ['whatsapp'], summary: 'Read the account\'s templates from Graph now', body: NumberQuery, response: { 200: Type.Array(Template) } },
+    schema: { tags: ['whatsapp'], summary: 'Read the account\'s templates from Graph now', body: TemplatesOfNumber, response: { 200: TemplateList, ...ErrorResponses } },
   }, async (request) => {
-    const number = await numberOf((request.body as { numberId: string }).numberId)
+    const number = await numberOf(request.body.numberId)
     try {
       const templates = await services.graph.listTemplates(number.wabaId, services.secrets.open(number.accessTokenSealed))
       await replaceTemplates(services.db, number.wabaId, templates)

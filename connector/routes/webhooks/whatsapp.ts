@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isConnectionError } from '../../db/database.ts'
 import { AppError } from '../../errors.ts'
+import { ErrorResponses } from '../../schemas/common.ts'
+import { WebhookAck, WhatsAppChallenge, WhatsAppSignatureHeaders, WhatsAppVerifyQuery } from '../../schemas/webhooks.ts'
 import type { RouteOptions } from '../../services.ts'
 import { verifyWebhookSignature } from '../../whatsapp/signature.ts'
 
@@ -13,9 +14,8 @@ import { verifyWebhookSignature } from '../../whatsapp/signature.ts'
 /** Meta does not publish a payload cap; 3 MB is far above real batches and bounds memory. */
 export const WEBHOOK_BODY_LIMIT = 3 * 1024 * 1024
 
-const Ack = Type.Object({ status: Type.Literal('stored') })
 
-export const whatsappWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const whatsappWebhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   const { config, metrics, inboxWriter } = services
 
   // Encapsulated: only this plugin's routes see bodies as raw Buffers.
@@ -26,14 +26,11 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     schema: {
       tags: ['webhooks'],
       summary: 'Meta verification handshake',
-      querystring: Type.Object({
-        'hub.mode': Type.Optional(Type.String()),
-        'hub.verify_token': Type.Optional(Type.String()),
-        'hub.challenge': Type.Optional(Type.String()),
-      }),
+      querystring: WhatsAppVerifyQuery,
+      response: { 200: WhatsAppChallenge, ...ErrorResponses },
     },
   }, async (request, reply) => {
-    const q = request.query as Record<string, string | undefined>
+    const q = request.query
     const expected = config.whatsapp.verifyToken
     if (!expected) throw new AppError(403, 'VERIFY_TOKEN_NOT_CONFIGURED', 'WHATSAPP_VERIFY_TOKEN is not set, so no verification can succeed')
     if (q['hub.mode'] !== 'subscribe' || q['hub.verify_token'] !== expected || q['hub.challenge'] === undefined) {
@@ -47,8 +44,8 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     schema: {
       tags: ['webhooks'],
       summary: 'Message and status events from Meta, signed with X-Hub-Signature-256',
-      headers: Type.Object({ 'x-hub-signature-256': Type.Optional(Type.String()) }),
-      response: { 200: Ack },
+      headers: WhatsAppSignatureHeaders,
+      response: { 200: WebhookAck, ...ErrorResponses },
     },
   }, async (request) => {
     const secret = config.whatsapp.appSecret
@@ -57,7 +54,7 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<RouteOptions> = async (ap
       throw new AppError(503, 'WHATSAPP_NOT_CONFIGURED', 'WHATSAPP_APP_SECRET is not set, so webhook signatures cannot be checked')
     }
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-    if (!verifyWebhookSignature(raw, request.headers['x-hub-signature-256'] as string | undefined, secret)) {
+    if (!verifyWebhookSignature(raw, request.headers['x-hub-signature-256'], secret)) {
       metrics.webhooks.inc({ source: 'whatsapp', outcome: 'bad_signature' })
       throw new AppError(401, 'BAD_SIGNATURE', 'X-Hub-Signature-256 is missing or does not match the body')
     }

@@ -1,0 +1,41 @@
+import { Type } from '@sinclair/typebox'
+import { e164Phone } from './common.ts'
+
+export const ConsentEvent = Type.Object({
+  state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
+  source: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  occurredAt: Type.String(),
+  recordedAt: Type.String(),
+  installationId: Type.Union([Type.String(), Type.Null()]),
+})
+
+export const ConsentState = Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out'), Type.Literal('unknown')])
+
+/** A number's current consent, its audit trail and its state per CRM installation. */
+export const ConsentRecord = Type.Object({
+  phone: Type.String(),
+  state: ConsentState,
+  events: Type.Array(ConsentEvent),
+  writebacks: Type.Array(Type.Unknown()),
+  installations: Type.Array(Type.Object({
+    installationId: Type.String(),
+    crm: Type.String(),
+    accountId: Type.String(),
+    state: ConsentState,
+  }), { description: 'The state in each CRM installation the number belongs to: WhatsApp signals count for all, CRM signals for their own' }),
+})
+
+export const ConsentQuery = Type.Object({ phone: e164Phone(), installationId: Type.Optional(Type.String({ format: 'uuid' })) })
+
+export const ManualConsentChange = Type.Object({
+  phone: e164Phone(),
+  state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
+  evidence: Type.Object({
+    note: Type.String({ minLength: 3, maxLength: 2000, description: 'How and when the person gave or withdrew consent' }),
+    collectedBy: Type.Optional(Type.String({ maxLength: 200 })),
+    reference: Type.Optional(Type.String({ maxLength: 500 })),
+  }, { additionalProperties: false }),
+  occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
+  installationId: Type.Optional(Type.String({ format: 'uuid' })),
+}, { additionalProperties: false })
