@@ -112,12 +112,19 @@ export async function consentStatus(db: Queryable, phone: string, installationId
 /** The current state of several phones for one installation (or all), in one statement; keyed by phone. */
 export async function consentStatuses(db: Queryable, phones: readonly string[], installationId?: string | null): Promise<Map<string, ConsentStatus>> {
   const unique = [...new Set(phones)]
+  const byKey = await consentStatusesOfKeys(db, unique.map(whatsappMatchKey), installationId)
+  return new Map(unique.map((phone) => [phone, byKey.get(whatsappMatchKey(phone)) ?? 'unknown']))
+}
+
+/** As consentStatuses, for callers that already hold the match keys (a sync page); keyed by match key. */
+export async function consentStatusesOfKeys(db: Queryable, matchKeys: readonly string[], installationId?: string | null): Promise<Map<string, ConsentStatus>> {
+  const unique = [...new Set(matchKeys)]
   if (!unique.length) return new Map()
-  const { rows } = await db.query<{ phone: string; state: ConsentState | null }>(
-    `SELECT p.phone, ${currentConsentSql('p.match_key', '$3::uuid')} AS state FROM unnest($1::text[], $2::text[]) AS p(phone, match_key)`,
-    [unique, unique.map(whatsappMatchKey), installationId ?? null],
+  const { rows } = await db.query<{ match_key: string; state: ConsentState | null }>(
+    `SELECT k.match_key, ${currentConsentSql('k.match_key', '$2::uuid')} AS state FROM unnest($1::text[]) AS k(match_key)`,
+    [unique, installationId ?? null],
   )
-  return new Map(rows.map((r) => [r.phone, r.state ?? 'unknown']))
+  return new Map(rows.map((r) => [r.match_key, r.state ?? 'unknown']))
 }
 
 /** The current state of one phone in each of several installations, in one statement; keyed by installation id. */

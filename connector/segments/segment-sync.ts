@@ -1,7 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js'
 import type { Logger } from 'pino'
 import { CrmError, type CrmRecord, type MemberPage, type SegmentChanges } from '../../crm-adapters/crm-adapter.ts'
-import { consentStatuses, recordConsentEvents, type ConsentState } from '../consent/consent-ledger.ts'
+import { consentStatusesOfKeys, recordConsentEvents, type ConsentState } from '../consent/consent-ledger.ts'
 import { upsertContacts } from '../contacts/contact-repository.ts'
 import { upsertCrmRecords, type PhoneStatus } from '../contacts/crm-record-repository.ts'
 import type { Database, Transaction } from '../db/database.ts'
@@ -177,14 +177,14 @@ export class SegmentSyncer {
     if (!segment.consentProperty) return
     const withValue = prepared.filter((p) => p.key && p.crmConsent)
     if (!withValue.length) return
-    const current = await consentStatuses(tx, withValue.map((p) => p.e164!), segment.installationId)
+    const current = await consentStatusesOfKeys(tx, withValue.map((p) => p.key!), segment.installationId)
     // One event per recipient and page: the most recently modified record speaks for the number.
     const latest = new Map<string, Prepared>()
     for (const p of withValue) {
       const seen = latest.get(p.key!)
       if (!seen || (p.record.updatedAt ?? '') >= (seen.record.updatedAt ?? '')) latest.set(p.key!, p)
     }
-    const events = [...latest.values()].filter((p) => current.get(p.e164!) !== p.crmConsent).map((p) => {
+    const events = [...latest.values()].filter((p) => current.get(p.key!) !== p.crmConsent).map((p) => {
       const occurredAt = p.record.updatedAt ? new Date(p.record.updatedAt) : new Date()
       return {
         phone: p.e164!,
