@@ -1,9 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isSupportedCountry } from 'libphonenumber-js'
 import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
 import { AppError, notFound } from '../../errors.ts'
 import { findInstallation } from '../../installations/installation-repository.ts'
+import { ErrorResponses, IdParams, PageQuery } from '../../schemas/common.ts'
+import { CreateSegmentBody, MemberPage, SegmentList, SegmentSync, SegmentView, SyncNowQuery, SyncParams, SyncStarted } from '../../schemas/segments.ts'
 import { validCron, type SegmentScheduler } from '../../segments/segment-scheduler.ts'
 import { memberPage, segmentCounts } from '../../segments/membership-repository.ts'
 import { findSegment, findSync, insertSegment, listSegments, syncHistory, type Segment } from '../../segments/segment-repository.ts'
@@ -11,56 +12,7 @@ import { SyncAlreadyRunningError, type SegmentSyncer } from '../../segments/segm
 import type { RouteOptions } from '../../services.ts'
 
 const SOURCE_CRM = { hubspot_list: 'hubspot', salesforce_campaign: 'salesforce', salesforce_list_view: 'salesforce', salesforce_report: 'salesforce' } as const
-const PropertyName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z][A-Za-z0-9_.]*$' })
-
-const CreateBody = Type.Object({
-  installationId: Type.String({ format: 'uuid' }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  source: Type.Object({
-    type: Type.Union(Object.keys(SOURCE_CRM).map((t) => Type.Literal(t))),
-    id: Type.String({ minLength: 1, maxLength: 200 }),
-  }, { additionalProperties: false }),
-  phoneProperties: Type.Array(PropertyName, { minItems: 1, maxItems: 10, description: 'Tried in order, e.g. ["mobilephone", "phone"]' }),
-  defaultCountry: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166 country for numbers written without one' }),
-  consentProperty: Type.Optional(PropertyName),
-  copyProperties: Type.Optional(Type.Array(PropertyName, { maxItems: 50 })),
-  schedule: Type.Optional(Type.String({ minLength: 9, maxLength: 100, description: 'cron expression, e.g. "0 * * * *"' })),
-}, { additionalProperties: false })
-
-const Counts = Type.Object({ members: Type.Integer(), reachable: Type.Integer(), optedIn: Type.Integer(), optedOut: Type.Integer(), noConsent: Type.Integer(), invalidPhone: Type.Integer() })
-const Sync = Type.Object({
-  id: Type.String(),
-  status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')]),
-  mode: Type.Union([Type.Literal('full'), Type.Literal('incremental')], { description: 'incremental: only what the CRM reported changed since the last sync' }),
-  trigger: Type.String(),
-  added: Type.Integer(),
-  removed: Type.Integer(),
-  unchanged: Type.Integer(),
-  invalid: Type.Integer(),
-  crmCalls: Type.Integer(),
-  pages: Type.Integer(),
-  startedAt: Type.String(),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
-  error: Type.Optional(Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() })),
-})
-const SegmentView = Type.Object({
-  id: Type.String(),
-  installationId: Type.String(),
-  name: Type.String(),
-  source: Type.Object({ type: Type.String(), id: Type.String(), name: Type.Union([Type.String(), Type.Null()]) }),
-  phoneProperties: Type.Array(Type.String()),
-  defaultCountry: Type.String(),
-  consentProperty: Type.Union([Type.String(), Type.Null()]),
-  copyProperties: Type.Array(Type.String()),
-  schedule: Type.Union([Type.String(), Type.Null()]),
-  counts: Counts,
-  lastSync: Type.Union([Sync, Type.Null()]),
-  syncs: Type.Optional(Type.Array(Sync)),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-})
-
-export const segmentRoutes: FastifyPluginAsync<RouteOptions & { syncer: SegmentSyncer; scheduler: SegmentScheduler }> = async (app, { services, syncer, scheduler }) => {
+export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: SegmentSyncer; scheduler: SegmentScheduler }> = async (app, { services, syncer, scheduler }) => {
   const view = async (s: Segment, withHistory: boolean) => {
     const history = await syncHistory(services.db, s.id, withHistory ? 20 : 1)
     return {
@@ -88,15 +40,15 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions & { syncer: SegmentS
   }
 
   app.post('/segments', {
-    schema: { tags: ['segments'], summary: 'Map a CRM list to a WhatsApp audience', body: CreateBody, response: { 201: SegmentView } },
+    schema: { tags: ['segments'], summary: 'Map a CRM list to a WhatsApp audience', body: CreateSegmentBody, response: { 201: SegmentView, ...ErrorResponses } },
   }, async (request, reply) => {
-    const body = request.body as typeof CreateBody.static
+    const body = request.body
     if (!isSupportedCountry(body.defaultCountry)) throw new AppError(400, 'INVALID_COUNTRY', `defaultCountry ${body.defaultCountry} is not a country with a phone numbering plan`)
     if (body.schedule && !validCron(body.schedule)) throw new AppError(400, 'INVALID_SCHEDULE', `schedule "${body.schedule}" is not a valid cron expression`)
     const installation = await findInstallation(services.db, body.installationId)
     if (!installation) throw new AppError(422, 'UNKNOWN_INSTALLATION', `Installation ${body.installationId} does not exist`)
     if (installation.status !== 'active') throw new AppError(422, 'INSTALLATION_INACTIVE', `Installation ${installation.id} is ${installation.status}; reinstall the app first`)
-    const sourceType = body.source.type as keyof typeof SOURCE_CRM
+    const sourceType = body.source.type
     if (SOURCE_CRM[sourceType] !== installation.crm) throw new AppError(400, 'SOURCE_CRM_MISMATCH', `A ${sourceType} source needs a ${SOURCE_CRM[sourceType]} installation; ${installation.id} is ${installation.crm}`)
     let sourceName: string | null
     try {
@@ -120,26 +72,26 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions & { syncer: SegmentS
     return reply.code(201).send(await view(segment, false))
   })
 
-  app.get('/segments', { schema: { tags: ['segments'], summary: 'Segments with counts and their last sync', response: { 200: Type.Array(SegmentView) } } }, async () => {
+  app.get('/segments', { schema: { tags: ['segments'], summary: 'Segments with counts and their last sync', response: { 200: SegmentList, ...ErrorResponses } } }, async () => {
     return Promise.all((await listSegments(services.db)).map((s) => view(s, false)))
   })
 
   app.get('/segments/:id', {
-    schema: { tags: ['segments'], summary: 'A segment with counts and its sync history', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: SegmentView } },
-  }, async (request) => view(await load((request.params as { id: string }).id), true))
+    schema: { tags: ['segments'], summary: 'A segment with counts and its sync history', params: IdParams, response: { 200: SegmentView, ...ErrorResponses } },
+  }, async (request) => view(await load(request.params.id), true))
 
   app.post('/segments/:id/sync', {
     schema: {
       tags: ['segments'],
       summary: 'Sync now (202 with the sync id; ?wait=true answers when it has finished; ?full=true reads the whole source)',
-      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-      querystring: Type.Object({ wait: Type.Optional(Type.Boolean()), full: Type.Optional(Type.Boolean()) }),
-      response: { 202: Type.Object({ syncId: Type.String() }), 200: Sync },
+      params: IdParams,
+      querystring: SyncNowQuery,
+      response: { 202: SyncStarted, 200: SegmentSync, ...ErrorResponses },
     },
   }, async (request, reply) => {
-    const segment = await load((request.params as { id: string }).id)
+    const segment = await load(request.params.id)
     try {
-      const q = request.query as { wait?: boolean; full?: boolean }
+      const q = request.query
       const { syncId, done } = await syncer.start(segment.id, 'manual', { full: q.full })
       if (q.wait) return reply.code(200).send(await done)
       return reply.code(202).send({ syncId })
@@ -150,9 +102,9 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions & { syncer: SegmentS
   })
 
   app.get('/segments/:id/syncs/:syncId', {
-    schema: { tags: ['segments'], summary: 'One sync', params: Type.Object({ id: Type.String({ format: 'uuid' }), syncId: Type.String({ format: 'uuid' }) }), response: { 200: Sync } },
+    schema: { tags: ['segments'], summary: 'One sync', params: SyncParams, response: { 200: SegmentSync, ...ErrorResponses } },
   }, async (request) => {
-    const { syncId } = request.params as { syncId: string }
+    const { syncId } = request.params
     const sync = await findSync(services.db, syncId)
     if (!sync) throw notFound('Sync', syncId)
     return sync
@@ -162,21 +114,13 @@ export const segmentRoutes: FastifyPluginAsync<RouteOptions & { syncer: SegmentS
     schema: {
       tags: ['segments'],
       summary: 'Members, paged by cursor, each with its consent',
-      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-      querystring: Type.Object({ cursor: Type.Optional(Type.String({ maxLength: 500 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
-      response: {
-        200: Type.Object({
-          members: Type.Array(Type.Object({
-            objectType: Type.String(), recordId: Type.String(), phone: Type.Union([Type.String(), Type.Null()]), phoneStatus: Type.String(),
-            consent: Type.Union([Type.String(), Type.Null()]), properties: Type.Record(Type.String(), Type.Unknown()),
-          })),
-          nextCursor: Type.Union([Type.String(), Type.Null()]),
-        }),
-      },
+      params: IdParams,
+      querystring: PageQuery,
+      response: { 200: MemberPage, ...ErrorResponses },
     },
   }, async (request) => {
-    const segment = await load((request.params as { id: string }).id)
-    const q = request.query as { cursor?: string; limit?: number }
+    const segment = await load(request.params.id)
+    const q = request.query
     let after: { objectType: string; recordId: string } | undefined
     if (q.cursor) {
       try {
