@@ -7,6 +7,7 @@ import inputGuard from './plugins/input-guard.ts'
 import rateLimits from './plugins/rate-limits.ts'
 import securityHeaders from './plugins/security-headers.ts'
 import openapi from './plugins/swagger.ts'
+import validation from './plugins/validation.ts'
 import { adminPageRoutes } from './routes/admin/admin-page.ts'
 import { consentRoutes } from './routes/api/consent.ts'
 import { installationRoutes } from './routes/api/installations.ts'
@@ -40,11 +41,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     loggerInstance: services.log as FastifyBaseLogger,
     // Behind a proxy the public URL is what the platforms sign; trust the proxy's headers.
     trustProxy: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('services', services)
 
   await app.register(errorHandler)
+  await app.register(validation)
   await app.register(inputGuard)
   await app.register(securityHeaders, { https: config.publicUrl.startsWith('https:') })
   await app.register(rateLimits)

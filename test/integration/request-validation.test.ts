@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { buildApp } from '../../connector/app.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
+import { adminHeaders, testConfig } from '../helpers/test-config.ts'
+
+// Bodies are taken as typed and closed: a wrong type or an undeclared field is a 400, never
+// coerced or ignored. Query strings are text and are still read as their declared types.
+
+let tdb: TestDatabase
+let app: FastifyInstance
+
+beforeAll(async () => {
+  tdb = await createTestDatabase()
+  app = await buildApp(testConfig(), { db: tdb.db, workers: false })
+})
+afterAll(async () => {
+  await app?.close()
+  await tdb?.dispose()
+})
+
+const post = (url: string, body: unknown) => app.inject({ method: 'POST', url, headers: adminHeaders, payload: body as object })
+
+test.each([
+  ['a boolean for a number', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-token-0123456789', messagesPerSecond: true }],
+  ['a string for a number', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-token-0123456789', messagesPerSecond: '80' }],
+  ['a boolean for an array', '/api/v1/segments', { installationId: '6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b', name: 'x', source: { type: 'hubspot_list', id: '1' }, phoneProperties: true, defaultCountry: 'US' }],
+  ['an undeclared field', '/api/v1/consent', { phone: '+14155552671', state: 'opted_out', evidence: { note: 'n' }, extra: 1 }],
+  ['an undeclared nested field', '/api/v1/consent', { phone: '+14155552671', state: 'opted_out', evidence: { note: 'n', hidden: true } }],
+])('%s is a 400', async (_name, url, body) => {
+  const res = await post(url, body)
+  expect(res.statusCode).toBe(400)
+  expect(res.json().code).toBe('VALIDATION_ERROR')
+})
+
+test('query strings are still read as their declared types', async () => {
+  const res = await app.inject({ url: '/api/v1/segments/6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b/members?limit=5', headers: adminHeaders })
+  expect(res.statusCode).toBe(404)
+})
