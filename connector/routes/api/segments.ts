@@ -11,7 +11,6 @@ import { findSegment, findSync, insertSegment, listSegments, syncHistory, type S
 import { SyncAlreadyRunningError, type SegmentSyncer } from '../../segments/segment-sync.ts'
 import type { RouteOptions } from '../../services.ts'
 
-const SOURCE_CRM = { hubspot_list: 'hubspot', salesforce_campaign: 'salesforce', salesforce_list_view: 'salesforce', salesforce_report: 'salesforce' } as const
 export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: SegmentSyncer; scheduler: SegmentScheduler }> = async (app, { services, syncer, scheduler }) => {
   const view = async (s: Segment, withHistory: boolean) => {
     const history = await syncHistory(services.db, s.id, withHistory ? 20 : 1)
@@ -49,7 +48,8 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: S
     if (!installation) throw new AppError(422, 'UNKNOWN_INSTALLATION', `Installation ${body.installationId} does not exist`)
     if (installation.status !== 'active') throw new AppError(422, 'INSTALLATION_INACTIVE', `Installation ${installation.id} is ${installation.status}; reinstall the app first`)
     const sourceType = body.source.type
-    if (SOURCE_CRM[sourceType] !== installation.crm) throw new AppError(400, 'SOURCE_CRM_MISMATCH', `A ${sourceType} source needs a ${SOURCE_CRM[sourceType]} installation; ${installation.id} is ${installation.crm}`)
+    const provider = services.providers.forSourceType(sourceType)
+    if (provider?.kind !== installation.crm) throw new AppError(400, 'SOURCE_CRM_MISMATCH', `A ${sourceType} source needs a ${provider?.label ?? 'other'} installation; ${installation.id} is ${installation.crm}`)
     let sourceName: string | null
     try {
       sourceName = (await services.crm.for(installation).getSegmentSource({ type: sourceType, id: body.source.id })).name
