@@ -11,9 +11,10 @@ export const InstallQuery = Type.Object({
   login: Type.Optional(Type.String({ maxLength: 300, description: 'Salesforce: production, sandbox, or https://<my-domain>.my.salesforce.com' })),
 })
 
+/** The CRM's redirect; it may add parameters of its own (Salesforce: sfdc_community_url, …). */
 export const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 2048 })),
   state: Type.Optional(Type.String({ maxLength: 512 })),
   error: Type.Optional(Type.String({ maxLength: 200 })),
   error_description: Type.Optional(Type.String({ maxLength: 2000 })),
-})
+}, { additionalProperties: true })

@@ -109,3 +109,33 @@ describe('rate limits', () => {
     expect(rows[0]).toEqual({ n: 1, expired: 0 })
   })
 })
+
+describe('OAuth answers are pages', () => {
+  test('an unknown CRM is a 404 page', async () => {
+    for (const url of ['/oauth/pipedrive/install', '/oauth/pipedrive/callback?code=x']) {
+      const res = await app.inject({ url, remoteAddress: '198.51.100.20' })
+      expect(res.statusCode).toBe(404)
+      expect(res.headers['content-type']).toMatch(/^text\/html/)
+    }
+  })
+
+  test('a malformed callback is a 400 page, and parameters the CRM adds are accepted', async () => {
+    const long = await app.inject({ url: `/oauth/hubspot/callback?code=${'x'.repeat(5000)}` })
+    expect(long.statusCode).toBe(400)
+    expect(long.headers['content-type']).toMatch(/^text\/html/)
+    const extra = await app.inject({ url: '/oauth/salesforce/callback?error=access_denied&sfdc_community_url=https%3A%2F%2Fx.example' })
+    expect(extra.statusCode).toBe(400)
+    expect(extra.body).toContain('access was not granted')
+  })
+
+  test("the CRM's error shows only as a known code, never its description", async () => {
+    const res = await app.inject({ url: `/oauth/hubspot/callback?error=access_denied&error_description=${encodeURIComponent('Call +1 555 0100 <b>now</b>')}` })
+    expect(res.statusCode).toBe(400)
+    expect(res.body).toContain('access_denied')
+    expect(res.body).not.toContain('555')
+    expect(res.body).not.toContain('now')
+    const unknown = await app.inject({ url: `/oauth/hubspot/callback?error=${encodeURIComponent('visit evil.example')}` })
+    expect(unknown.statusCode).toBe(400)
+    expect(unknown.body).not.toContain('evil')
+  })
+})

@@ -13,6 +13,22 @@ import { page } from './pages.ts'
 // GET /oauth/:crm/install redirects to the CRM's consent screen; GET /oauth/:crm/callback
 // completes the install and shows a page. A bad state or failed exchange stores nothing.
 
+// The error codes an authorization server may answer with (RFC 6749 §4.1.2.1), in words. Any other
+// code, and every error_description, is the CRM's (or anyone's) text and is not shown.
+const OAUTH_ERRORS: Record<string, string> = {
+  access_denied: 'access was not granted',
+  invalid_request: 'the request was not accepted',
+  unauthorized_client: 'this app may not be installed this way',
+  unsupported_response_type: 'the request was not accepted',
+  invalid_scope: 'the permissions the app asks for were refused',
+  server_error: 'the CRM had an error',
+  temporarily_unavailable: 'the CRM is unavailable for a moment',
+}
+
+function cannotUse(reply: FastifyReply, status: number, line: string) {
+  return page(reply, status, 'This install link cannot be used', [line])
+}
+
 function failure(reply: FastifyReply, provider: CrmProvider, error: unknown) {
   const name = provider.label
   if (error instanceof OAuthStateError) return page(reply, 400, 'This install link cannot be used', [error.message, `Start again from the ${name} install button.`])
@@ -41,8 +57,12 @@ export const installRoutes: FastifyPluginAsyncTypebox<{ install: InstallService;
     // Each start writes an OAuth state: bounded per client address.
     config: { rateLimit: { max: INSTALL_STARTS_PER_MINUTE, timeWindow: 60_000 } },
     schema: { tags: ['install'], summary: 'Start an install (redirects to the CRM\'s consent screen)', params: CrmParams, querystring: InstallQuery },
+    // People see these answers in a browser: a bad request is a page too.
+    attachValidation: true,
   }, async (request, reply) => {
-    const provider = providers.get(request.params.crm)
+    const provider = providers.find(request.params.crm)
+    if (!provider) return page(reply, 404, 'There is no such CRM here', [`This connector installs into ${providers.all().map((p) => p.label).join(' and ')}.`])
+    if (request.validationError) return cannotUse(reply, 400, 'The install request is malformed. Start again from the install button.')
     try {
       return reply.redirect(await install.begin(provider.kind, request.query.login), 302)
     } catch (error) {
@@ -53,11 +73,17 @@ export const installRoutes: FastifyPluginAsyncTypebox<{ install: InstallService;
 
   app.get('/oauth/:crm/callback', {
     schema: { tags: ['install'], summary: 'OAuth callback: completes the install', params: CrmParams, querystring: CallbackQuery },
+    attachValidation: true,
   }, async (request, reply) => {
-    const provider = providers.get(request.params.crm)
+    const provider = providers.find(request.params.crm)
+    if (!provider) return page(reply, 404, 'There is no such CRM here', [`This connector installs into ${providers.all().map((p) => p.label).join(' and ')}.`])
+    if (request.validationError) return cannotUse(reply, 400, `The response from ${provider.label} is malformed. Nothing was stored; start the install again.`)
     const q = request.query
-    if (q.error) return page(reply, 400, 'The install was cancelled', [`${provider.label} said: ${q.error_description ?? q.error}. Nothing was stored.`])
-    if (!q.code) return page(reply, 400, 'This install link cannot be used', [`The response from ${provider.label} carries no authorisation code.`])
+    if (q.error) {
+      const said = OAUTH_ERRORS[q.error]
+      return page(reply, 400, 'The install was cancelled', [`${provider.label} ended the install${said ? `: ${said} (${q.error})` : ' with an error'}. Nothing was stored.`])
+    }
+    if (!q.code) return cannotUse(reply, 400, `The response from ${provider.label} carries no authorisation code.`)
     try {
       return success(reply, provider, await install.complete(provider.kind, q.code, q.state))
     } catch (error) {
