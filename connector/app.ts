@@ -16,6 +16,7 @@ import { segmentRoutes } from './routes/api/segments.ts'
 import { templateRoutes } from './routes/api/templates.ts'
 import { whatsappNumberRoutes } from './routes/api/whatsapp-numbers.ts'
 import { healthRoutes } from './routes/health.ts'
+import { metricsRoutes } from './routes/metrics.ts'
 import { installRoutes } from './routes/oauth/install-routes.ts'
 import { hubspotWebhookRoutes } from './routes/webhooks/hubspot.ts'
 import { whatsappWebhookRoutes } from './routes/webhooks/whatsapp.ts'
@@ -52,6 +53,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(openapi, { version: '0.1.0', guard: config.docsPublic ? undefined : bearerHook(app, { tokens: [config.adminToken], variable: 'ADMIN_TOKEN' }) })
 
   await app.register(healthRoutes, { services })
+  await app.register(metricsRoutes, { services })
   await app.register(whatsappWebhookRoutes, { services })
   await app.register(hubspotWebhookRoutes, { services })
   await app.register(installRoutes, { install: services.install, providers: services.providers })

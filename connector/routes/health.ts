@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { migrationsCurrent } from '../db/migrate.ts'
-import { pendingInboxCount } from '../inbox/inbox-repository.ts'
 import { HealthStatus } from '../schemas/health.ts'
 import type { RouteOptions } from '../services.ts'
 
@@ -17,15 +16,5 @@ export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     } catch {
       return reply.code(503).send({ status: 'not_ready', database: 'down' })
     }
-  })
-
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    try {
-      services.metrics.inboxPending.set(await pendingInboxCount(services.db))
-    } catch {
-      // Metrics stay available while the database is down; the gauge keeps its last value.
-    }
-    reply.type(services.metrics.registry.contentType)
-    return services.metrics.registry.metrics()
   })
 }

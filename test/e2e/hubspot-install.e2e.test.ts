@@ -173,7 +173,7 @@ describe('the installation\'s CrmAdapter', () => {
     let members = 0
     for await (const page of adapter.streamSegmentMembers({ type: 'hubspot_list', id: String(list.listId) }, { properties: ['mobilephone', 'phone'] })) members += page.records.length
     expect(members).toBe(12)
-    const metrics = await (await fetch(`${base}/metrics`)).text()
+    const metrics = await (await fetch(`${base}/metrics`, { headers: adminHeaders })).text()
     expect(metrics).toMatch(/connector_crm_calls_total\{crm="hubspot",endpoint="POST \/crm\/lists\/2026-03\/search",status="200"\} 1/)
   })
 })

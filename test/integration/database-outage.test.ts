@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../connector/app.ts'
 import { DatabaseUnavailableError, openDatabase, type Database, type Transaction } from '../../connector/db/database.ts'
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/test-database.ts'
-import { testConfig } from '../helpers/test-config.ts'
+import { adminHeaders, testConfig } from '../helpers/test-config.ts'
 import { fixture, signedHeaders } from '../helpers/webhooks.ts'
 
 // The connector survives its database going away and coming back: webhooks answer 503 while it
@@ -69,7 +69,7 @@ describe('database outage (any database)', () => {
     expect(res.json().code).toBe('DATABASE_UNAVAILABLE')
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503)
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200)
-    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(200)
+    expect((await app.inject({ url: '/metrics', headers: adminHeaders })).statusCode).toBe(200)
     await new Promise((r) => setTimeout(r, 300)) // the workers poll and meet the outage
     db.down = false
     expect((await postWebhook(app)).statusCode).toBe(200)

@@ -41,6 +41,21 @@ describe('security headers', () => {
   })
 })
 
+describe('/metrics', () => {
+  test('takes METRICS_TOKEN or the admin token', async () => {
+    const scraped = await buildApp(testConfig({ METRICS_TOKEN: 'metrics-token-0123456789' }), { db: tdb.db, workers: false })
+    try {
+      expect((await scraped.inject({ url: '/metrics' })).statusCode).toBe(401)
+      const res = await scraped.inject({ url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } })
+      expect(res.statusCode).toBe(200)
+      expect(res.body).toContain('connector_')
+      expect((await scraped.inject({ url: '/metrics', headers: adminHeaders })).statusCode).toBe(200)
+    } finally {
+      await scraped.close()
+    }
+  })
+})
+
 describe('/docs', () => {
   test('takes the admin token', async () => {
     expect((await app.inject({ url: '/docs/json' })).statusCode).toBe(401)

@@ -96,7 +96,7 @@ describe('signed intake', () => {
     expect(res.statusCode).toBe(200)
     const { rows } = await tdb.db.query<{ state: string }>('SELECT state FROM inbox ORDER BY id DESC LIMIT 1')
     expect(rows[0]!.state).toBe('unprocessable')
-    const metrics = await app.inject({ url: '/metrics' })
+    const metrics = await app.inject({ url: '/metrics', headers: adminHeaders })
     expect(metrics.body).toMatch(/connector_webhooks_total\{source="whatsapp",outcome="unprocessable"\} 1/)
   })
 
