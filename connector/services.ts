@@ -13,7 +13,7 @@ import { CrmAdapters } from './installations/crm-adapters.ts'
 import { InstallService } from './installations/install-service.ts'
 import { OAuthStates } from './installations/oauth-state.ts'
 import { TokenManager } from './installations/token-manager.ts'
-import { loadManifest, type Manifest } from './manifest/manifest.ts'
+import { loadManifest, salesforceMessageIdField, type Manifest } from './manifest/manifest.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics, type Metrics } from './observability/metrics.ts'
 import { SegmentScheduler } from './segments/segment-scheduler.ts'
@@ -76,12 +76,16 @@ export function providersFor(config: Config, manifest: Manifest): CrmProviders {
       optionalScopes: [...manifest.hubspot.optionalScopes],
       ...(hubspot.rateLimit ? { rateLimit: hubspot.rateLimit } : {}),
       consentProperty: manifest.hubspot.properties.consentProperty,
+      consentDateProperty: manifest.hubspot.properties.consentDateProperty,
+      consentSourceProperty: manifest.hubspot.properties.consentSourceProperty,
       setupHint: 'set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET',
     },
     salesforce: {
       ...(salesforce.clientId && salesforce.clientSecret ? { credentials: { clientId: salesforce.clientId, clientSecret: salesforce.clientSecret } } : {}),
       loginUrl: salesforce.loginUrl,
       scopes: [...manifest.salesforce.scopes],
+      apiVersion: manifest.salesforce.apiVersion,
+      fields: { optIn: manifest.salesforce.consentField, optInDate: manifest.salesforce.consentDateField, messageId: salesforceMessageIdField(manifest) },
       ...(salesforce.namespace ? { namespace: salesforce.namespace } : {}),
       dailyLimitFraction: salesforce.dailyLimitFraction,
       setupHint: 'set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET',

@@ -6,7 +6,8 @@ import type { EngagementKind } from '../../crm-adapters/crm-adapter.ts'
 // manifest.json (repository root) is the app's registration in one place: CRM scopes, contact
 // properties, webhook subscriptions, engagement event types, the workflow action, the app card and
 // the Salesforce package's fields. The connector, scripts/generate-hubspot-project.ts and
-// scripts/provision.ts all read it through this module. It holds URL *paths*; full URLs are the
+// scripts/provision.ts each load it once where they start (loadManifest) and pass the Manifest on,
+// as they do Config; there is no process-wide copy. It holds URL *paths*; full URLs are the
 // connector's PUBLIC_URL plus a path (absoluteUrl). Domain code: no Fastify here.
 
 // ---------------------------------------------------------------------------------------------
@@ -21,6 +22,11 @@ const Uid = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })
 const InternalName = Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 100 })
 const HttpsUrl = Type.String({ pattern: '^https://[^\\s]+$' })
 const Literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)))
+/**
+ * Whether the connector serves this entry's routes yet. A CRM-side package may declare a route
+ * before it is built; false keeps it out of connectorRoutes, whose every route the app must serve.
+ */
+const Served = Type.Boolean()
 
 const Option = Type.Object(
   { label: NonEmpty, value: NonEmpty, displayOrder: Type.Optional(Type.Integer()), description: Type.Optional(Type.String()) },
@@ -119,6 +125,8 @@ const WorkflowAction = Type.Object(
   {
     uid: Uid,
     path: Path,
+    /** Covers the action URL and its inputs' optionsPath routes. */
+    served: Served,
     published: Type.Boolean(),
     objectTypes: Type.Array(Literals(['CONTACT', 'COMPANY', 'DEAL', 'TICKET'] as const), { minItems: 1 }),
     objectRequestOptions: Type.Optional(Type.Object({ properties: Type.Array(InternalName) }, { additionalProperties: false })),
@@ -155,6 +163,7 @@ const Card = Type.Object(
   {
     uid: Uid,
     path: Path,
+    served: Served,
     name: NonEmpty,
     description: Type.Optional(Type.String()),
     location: Literals(['crm.record.tab', 'crm.record.sidebar', 'crm.preview', 'helpdesk.sidebar'] as const),
@@ -215,6 +224,10 @@ export const ManifestSchema = Type.Object(
           {
             group: Type.Object({ name: InternalName, label: NonEmpty, displayOrder: Type.Integer() }, { additionalProperties: false }),
             consentProperty: InternalName,
+            /** When consent last changed (a datetime property). */
+            consentDateProperty: InternalName,
+            /** Where the last consent change came from (a text property). */
+            consentSourceProperty: InternalName,
             phoneProperties: Type.Array(InternalName, { minItems: 1 }),
             contact: Type.Array(HubSpotProperty, { minItems: 1 }),
           },
@@ -240,6 +253,8 @@ export const ManifestSchema = Type.Object(
         scopes: Type.Array(NonEmpty, { minItems: 1 }),
         oauth: Type.Object({ redirectPath: Path }, { additionalProperties: false }),
         consentField: Type.String({ pattern: '__c$' }),
+        /** When consent last changed; a DateTime field of Contact and Lead. */
+        consentDateField: Type.String({ pattern: '__c$' }),
         customFields: Type.Array(SalesforceField, { minItems: 1 }),
         namedCredential: Type.Object(
           {
@@ -257,7 +272,7 @@ export const ManifestSchema = Type.Object(
           { additionalProperties: false },
         ),
         invocableAction: Type.Object(
-          { apexClass: SalesforceApiName, path: Path, maxRequestsPerCallout: Type.Integer({ minimum: 1, maximum: 2000 }) },
+          { apexClass: SalesforceApiName, path: Path, served: Served, maxRequestsPerCallout: Type.Integer({ minimum: 1, maximum: 2000 }) },
           { additionalProperties: false },
         ),
         lightningComponents: Type.Array(
@@ -274,15 +289,10 @@ export const ManifestSchema = Type.Object(
 )
 
 export type Manifest = Static<typeof ManifestSchema>
-export type HubSpotContactProperty = Manifest['hubspot']['properties']['contact'][number]
 export type HubSpotWebhookSubscription = Manifest['hubspot']['webhooks']['subscriptions'][number]
 export type EngagementEventType = Manifest['hubspot']['engagementEvents'][number]
-export type EngagementEventProperty = EngagementEventType['properties'][number]
 export type WorkflowActionManifest = Manifest['hubspot']['workflowActions'][number]
 export type WorkflowInputField = WorkflowActionManifest['inputFields'][number]
-export type CardManifest = Manifest['hubspot']['cards'][number]
-export type SalesforceFieldObject = (typeof SALESFORCE_FIELD_OBJECTS)[number]
-export type SalesforceCustomField = Manifest['salesforce']['customFields'][number]
 
 // ---------------------------------------------------------------------------------------------
 // Loading and validation
@@ -319,14 +329,6 @@ export function parseManifest(json: unknown, source = 'manifest.json'): Manifest
   const semantic = semanticProblems(manifest)
   if (semantic.length > 0) throw new ManifestError(source, semantic)
   return manifest
-}
-
-let cached: Manifest | undefined
-
-/** The repository's manifest.json, loaded and validated once per process. */
-export function manifest(): Manifest {
-  cached ??= loadManifest()
-  return cached
 }
 
 function schemaProblems(schema: TSchema, value: unknown): string[] {
@@ -380,7 +382,10 @@ function semanticProblems(m: Manifest): string[] {
     if (p.type === 'enumeration' && !p.options) problems.push(`hubspot contact property ${p.name} is an enumeration without options`)
     if (p.type !== 'enumeration' && p.options) problems.push(`hubspot contact property ${p.name} has options but is not an enumeration`)
   }
-  if (!propertyNames.includes(hs.properties.consentProperty)) problems.push(`hubspot.properties.consentProperty ${hs.properties.consentProperty} is not one of the declared contact properties`)
+  for (const key of ['consentProperty', 'consentDateProperty', 'consentSourceProperty'] as const) {
+    const name = hs.properties[key]
+    if (!propertyNames.includes(name)) problems.push(`hubspot.properties.${key} ${name} is not one of the declared contact properties`)
+  }
 
   // Webhooks: consent and phone changes must reach the connector.
   const subscriptionKeys = hs.webhooks.subscriptions.map(subscriptionKey)
@@ -469,9 +474,14 @@ function semanticProblems(m: Manifest): string[] {
   }
   const personFields = (object: string) => sf.customFields.filter((f) => f.object === object).map((f) => `${f.fullName}:${f.type}`).sort()
   if (JSON.stringify(personFields('Contact')) !== JSON.stringify(personFields('Lead'))) problems.push('salesforce Contact and Lead must carry the same WhatsApp fields (same names and types)')
-  for (const object of ['Contact', 'Lead'] as const) {
-    if (!sf.customFields.some((f) => f.object === object && f.fullName === sf.consentField)) problems.push(`salesforce.consentField ${sf.consentField} is not a ${object} field`)
+  for (const [key, type] of [['consentField', 'Checkbox'], ['consentDateField', 'DateTime']] as const) {
+    for (const object of ['Contact', 'Lead'] as const) {
+      if (!sf.customFields.some((f) => f.object === object && f.fullName === sf[key] && f.type === type)) problems.push(`salesforce.${key} ${sf[key]} is not a ${type} field of ${object}`)
+    }
   }
+  // The connector upserts Tasks on it (salesforceMessageIdField), so there must be exactly one.
+  const activityIds = sf.customFields.filter((f) => f.object === 'Activity' && f.externalId).length
+  if (activityIds !== 1) problems.push(`salesforce.customFields must declare exactly one external id field on Activity (found ${activityIds})`)
   if (!sf.permissionSet.apexClasses.includes(sf.invocableAction.apexClass)) problems.push(`salesforce.permissionSet.apexClasses must include ${sf.invocableAction.apexClass}`)
   for (const c of sf.lightningComponents) {
     if (!sf.permissionSet.apexClasses.includes(c.controller)) problems.push(`salesforce.permissionSet.apexClasses must include ${c.controller} (controller of ${c.name})`)
@@ -484,116 +494,16 @@ function subscriptionKey(s: HubSpotWebhookSubscription): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Accessors (each takes the manifest to read, defaulting to the repository's)
+// Derived values (callers read plain declarations from the Manifest they were given)
 
 /** PUBLIC_URL + path, without doubled or missing slashes. */
 export function absoluteUrl(publicUrl: string, path: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
 }
 
-export function hubspotScopes(m: Manifest = manifest()): { required: string[]; optional: string[] } {
-  return { required: [...m.hubspot.requiredScopes], optional: [...m.hubspot.optionalScopes] }
-}
-
-/** The route HubSpot redirects to after consent; register PUBLIC_URL + this in the app. */
-export function hubspotRedirectPath(m: Manifest = manifest()): string {
-  return m.hubspot.oauth.redirectPath
-}
-
-export function hubspotPropertyGroup(m: Manifest = manifest()): Manifest['hubspot']['properties']['group'] {
-  return m.hubspot.properties.group
-}
-
-/** The custom contact properties the connector creates on install (group: hubspotPropertyGroup()). */
-export function hubspotContactProperties(m: Manifest = manifest()): HubSpotContactProperty[] {
-  return m.hubspot.properties.contact
-}
-
-/** The contact property that mirrors WhatsApp consent ("true"/"false"). */
-export function hubspotConsentProperty(m: Manifest = manifest()): string {
-  return m.hubspot.properties.consentProperty
-}
-
-/** Phone properties in the order the connector tries them. */
-export function hubspotPhoneProperties(m: Manifest = manifest()): string[] {
-  return [...m.hubspot.properties.phoneProperties]
-}
-
-export function hubspotWebhookSubscriptions(m: Manifest = manifest()): HubSpotWebhookSubscription[] {
-  return m.hubspot.webhooks.subscriptions.map((s) => ({ ...s, active: s.active ?? true }))
-}
-
-/** Contact properties whose changes HubSpot sends to POST /webhooks/hubspot. */
-export function hubspotWatchedProperties(m: Manifest = manifest()): string[] {
-  return m.hubspot.webhooks.subscriptions.filter((s) => s.eventType === 'contact.propertyChange' && s.propertyName).map((s) => s.propertyName as string)
-}
-
-export function hubspotWebhookPath(m: Manifest = manifest()): string {
-  return m.hubspot.webhooks.path
-}
-
 /** One event type per engagement kind, in timeline order (sent … opted_in). */
-export function engagementEventTypes(m: Manifest = manifest()): EngagementEventType[] {
+export function engagementEventTypes(m: Manifest): EngagementEventType[] {
   return [...m.hubspot.engagementEvents].sort((a, b) => ENGAGEMENT_KIND_ORDER[a.kind] - ENGAGEMENT_KIND_ORDER[b.kind])
-}
-
-export function engagementEventType(kind: EngagementKind, m: Manifest = manifest()): EngagementEventType {
-  const event = m.hubspot.engagementEvents.find((e) => e.kind === kind)
-  if (!event) throw new Error(`manifest has no engagement event for kind ${kind}`)
-  return event
-}
-
-export interface EngagementValues {
-  templateName?: string
-  businessNumber?: string
-  status?: string
-  errorCode?: number
-  errorTitle?: string
-  text?: string
-}
-
-const ENGAGEMENT_VALUE_PROPERTY: Record<keyof EngagementValues, string> = {
-  templateName: 'template_name',
-  businessNumber: 'business_number',
-  status: 'status',
-  errorCode: 'error_code',
-  errorTitle: 'error_title',
-  text: 'message_text',
-}
-
-/**
- * The properties of one app event / timeline event of this kind: only those its event type declares
- * (HubSpot rejects undeclared ones), only values that are present, numbers as numbers.
- */
-export function engagementEventProperties(kind: EngagementKind, values: EngagementValues, m: Manifest = manifest()): Record<string, string | number> {
-  const declared = new Map(engagementEventType(kind, m).properties.map((p) => [p.name, p]))
-  const out: Record<string, string | number> = {}
-  for (const [key, name] of Object.entries(ENGAGEMENT_VALUE_PROPERTY) as [keyof EngagementValues, string][]) {
-    const value = values[key]
-    const property = declared.get(name)
-    if (value === undefined || value === '' || !property) continue
-    out[name] = property.type === 'number' ? Number(value) : String(value)
-  }
-  return out
-}
-
-export function hubspotWorkflowActions(m: Manifest = manifest()): WorkflowActionManifest[] {
-  return m.hubspot.workflowActions
-}
-
-export function hubspotWorkflowAction(uid: string, m: Manifest = manifest()): WorkflowActionManifest {
-  const action = m.hubspot.workflowActions.find((a) => a.uid === uid)
-  if (!action) throw new Error(`manifest has no workflow action ${uid}`)
-  return action
-}
-
-/** The "Send WhatsApp template" action (uid send-whatsapp-template). */
-export function sendWhatsAppAction(m: Manifest = manifest()): WorkflowActionManifest {
-  return hubspotWorkflowAction('send-whatsapp-template', m)
-}
-
-export function hubspotCards(m: Manifest = manifest()): CardManifest[] {
-  return m.hubspot.cards
 }
 
 export interface ConnectorRoute {
@@ -603,55 +513,29 @@ export interface ConnectorRoute {
   caller: string
 }
 
-/** Every connector route the CRM-side packages call; the connector must serve each one. */
-export function connectorRoutes(m: Manifest = manifest()): ConnectorRoute[] {
+/**
+ * The connector routes the CRM-side packages call and the manifest claims are served (entries
+ * with `served: false` are left out); the app must serve every one (test/integration/manifest-routes.test.ts).
+ */
+export function connectorRoutes(m: Manifest): ConnectorRoute[] {
   const hs = m.hubspot
-  const optionPaths = new Set(hs.workflowActions.flatMap((a) => a.inputFields.flatMap((f) => (f.typeDefinition.optionsPath ? [f.typeDefinition.optionsPath] : []))))
+  const actions = hs.workflowActions.filter((a) => a.served)
+  const optionPaths = new Set(actions.flatMap((a) => a.inputFields.flatMap((f) => (f.typeDefinition.optionsPath ? [f.typeDefinition.optionsPath] : []))))
+  const invocable = m.salesforce.invocableAction
   return [
     { crm: 'hubspot', method: 'GET', path: hs.oauth.redirectPath, caller: 'HubSpot OAuth redirect' },
     { crm: 'hubspot', method: 'POST', path: hs.webhooks.path, caller: 'HubSpot webhooks' },
-    ...hs.workflowActions.map((a): ConnectorRoute => ({ crm: 'hubspot', method: 'POST', path: a.path, caller: `workflow action ${a.uid}` })),
+    ...actions.map((a): ConnectorRoute => ({ crm: 'hubspot', method: 'POST', path: a.path, caller: `workflow action ${a.uid}` })),
     ...[...optionPaths].map((path): ConnectorRoute => ({ crm: 'hubspot', method: 'POST', path, caller: 'workflow action input options' })),
-    ...hs.cards.map((c): ConnectorRoute => ({ crm: 'hubspot', method: 'GET', path: c.path, caller: `app card ${c.uid}` })),
+    ...hs.cards.filter((c) => c.served).map((c): ConnectorRoute => ({ crm: 'hubspot', method: 'GET', path: c.path, caller: `app card ${c.uid}` })),
     { crm: 'salesforce', method: 'GET', path: m.salesforce.oauth.redirectPath, caller: 'Salesforce OAuth redirect' },
-    { crm: 'salesforce', method: 'POST', path: m.salesforce.invocableAction.path, caller: `Apex ${m.salesforce.invocableAction.apexClass}` },
+    ...(invocable.served ? [{ crm: 'salesforce', method: 'POST', path: invocable.path, caller: `Apex ${invocable.apexClass}` } satisfies ConnectorRoute] : []),
   ]
 }
 
-export function salesforceScopes(m: Manifest = manifest()): string[] {
-  return [...m.salesforce.scopes]
-}
-
-export function salesforceRedirectPath(m: Manifest = manifest()): string {
-  return m.salesforce.oauth.redirectPath
-}
-
-/** The package's custom fields, optionally of one object (Activity = Task and Event). */
-export function salesforceCustomFields(object?: SalesforceFieldObject, m: Manifest = manifest()): SalesforceCustomField[] {
-  return m.salesforce.customFields.filter((f) => object === undefined || f.object === object)
-}
-
-/** Checkbox on Contact and Lead that mirrors WhatsApp consent. */
-export function salesforceConsentField(m: Manifest = manifest()): string {
-  return m.salesforce.consentField
-}
-
-/** External ID on Task the connector upserts engagement on. */
-export function salesforceMessageIdField(m: Manifest = manifest()): string {
+/** The external id field on Activity the connector upserts engagement Tasks on (exactly one; see semanticProblems). */
+export function salesforceMessageIdField(m: Manifest): string {
   const field = m.salesforce.customFields.find((f) => f.object === 'Activity' && f.externalId)
   if (!field) throw new Error('manifest has no external id field on Activity')
   return field.fullName
-}
-
-export function salesforceNamedCredential(m: Manifest = manifest()): Manifest['salesforce']['namedCredential'] {
-  return m.salesforce.namedCredential
-}
-
-export function salesforcePermissionSet(m: Manifest = manifest()): Manifest['salesforce']['permissionSet'] {
-  return m.salesforce.permissionSet
-}
-
-/** The Flow action's route and the header carrying the per-installation key. */
-export function salesforceInvocableAction(m: Manifest = manifest()): Manifest['salesforce']['invocableAction'] & { keyHeader: string } {
-  return { ...m.salesforce.invocableAction, keyHeader: m.salesforce.namedCredential.keyHeader }
 }

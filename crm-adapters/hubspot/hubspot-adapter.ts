@@ -50,15 +50,16 @@ export interface HubSpotAdapterOptions {
   retry?: RetryOptions
   /** Per HTTP attempt. Default 30 s. */
   timeoutMs?: number
-  /** The contact property mirroring WhatsApp consent ('true' / 'false'). Default whatsapp_opt_in. */
-  consentProperty?: string
-  /** When consent last changed (datetime property); null: not written. Default whatsapp_opt_in_date. */
-  consentDateProperty?: string | null
-  /** Where the change came from (text property); null: not written. Default whatsapp_opt_in_source. */
-  consentSourceProperty?: string | null
+  // The consent properties are the app's (manifest.json hubspot.properties), provisioned at install.
+  /** The contact property mirroring WhatsApp consent ('true' / 'false'). */
+  consentProperty: string
+  /** When consent last changed (datetime property); null: not written. */
+  consentDateProperty: string | null
+  /** Where the change came from (text property); null: not written. */
+  consentSourceProperty: string | null
   /** Areas called on another date version than the table in api-versions.ts (e.g. one tried on 2026-09). */
   apiVersions?: Partial<HubSpotApiVersions>
-  /** Set once HubSpot has approved app events for the app; absent: communications only. */
+  /** Set once HubSpot has approved app events for the app (types from manifest.json); absent: communications only. */
   appEventTypes?: AppEventTypes
   clock?: Clock
 }
@@ -83,12 +84,7 @@ export class HubSpotAdapter implements CrmAdapter {
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     })
-    // Defaults are the properties manifest.json provisions at install.
-    this.#consent = new ConsentWriter(this.#http, {
-      optIn: options.consentProperty ?? 'whatsapp_opt_in',
-      date: options.consentDateProperty === undefined ? 'whatsapp_opt_in_date' : options.consentDateProperty,
-      source: options.consentSourceProperty === undefined ? 'whatsapp_opt_in_source' : options.consentSourceProperty,
-    })
+    this.#consent = new ConsentWriter(this.#http, { optIn: options.consentProperty, date: options.consentDateProperty, source: options.consentSourceProperty })
     this.#engagement = new EngagementWriter(this.#http, options.communications, options.appEventTypes)
   }
 

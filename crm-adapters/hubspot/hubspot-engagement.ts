@@ -38,8 +38,16 @@ export interface CommunicationStore {
   save(entries: StoredCommunication[]): Promise<void>
 }
 
-/** Fully qualified app event type per engagement kind; kinds left out get no app event. */
-export type AppEventTypes = Partial<Record<EngagementKind, string>>
+/** An app event type as the app declared it (manifest.json `hubspot.engagementEvents`). */
+export interface AppEventType {
+  /** Fully qualified name, e.g. `ae3102938_whatsapp_message_sent`. */
+  eventTypeName: string
+  /** What the type declares; HubSpot rejects an occurrence carrying any other property. */
+  properties: readonly { name: string; type: string }[]
+}
+
+/** The app event type per engagement kind; kinds left out get no app event. */
+export type AppEventTypes = Partial<Record<EngagementKind, AppEventType>>
 
 interface Plan {
   messageId: string
@@ -156,20 +164,20 @@ export class EngagementWriter {
     if (!types) return failed
     const endpoint = this.#http.endpoint('POST', 'appEvents', '/events/batch')
     const typed = events.flatMap((e) => {
-      const eventTypeName = types[e.kind]
-      return eventTypeName ? [{ event: e, eventTypeName }] : []
+      const type = types[e.kind]
+      return type ? [{ event: e, type }] : []
     })
     for (const batch of chunks(typed, APP_EVENTS_BATCH_MAX)) {
       let body: Record<string, unknown>
       try {
         const response = await this.#http.request(endpoint, {
           body: {
-            inputs: batch.map(({ event, eventTypeName }) => ({
-              eventTypeName,
+            inputs: batch.map(({ event, type }) => ({
+              eventTypeName: type.eventTypeName,
               objectId: event.recordId,
               id: event.id,
               timestamp: event.occurredAt.toISOString(),
-              properties: appEventProperties(event),
+              properties: appEventProperties(event, type),
             })),
           },
         })
@@ -195,21 +203,25 @@ function properties(activity: MessageActivity): Record<string, string> {
   return { hs_communication_body: renderActivity(activity), hs_timestamp: firstHappened(activity) }
 }
 
-/**
- * The properties manifest.json (`hubspot.engagementEvents`) declares for every event type; only
- * the failed type has the error ones, and HubSpot rejects properties a type does not declare.
- */
-function appEventProperties(event: EngagementEvent): Record<string, string | number> {
-  const failed = event.kind === 'failed'
-  const values: Record<string, string | number | undefined> = {
-    template_name: event.templateName,
-    business_number: event.businessNumber,
-    status: event.kind,
-    message_text: event.text,
-    error_code: failed ? event.errorCode : undefined,
-    error_title: failed ? event.errorTitle : undefined,
+/** The event property each engagement value fills, when the event type declares it. */
+const APP_EVENT_VALUES: Record<string, (event: EngagementEvent) => string | number | undefined> = {
+  template_name: (e) => e.templateName,
+  business_number: (e) => e.businessNumber,
+  status: (e) => e.kind,
+  message_text: (e) => e.text,
+  error_code: (e) => e.errorCode,
+  error_title: (e) => e.errorTitle,
+}
+
+/** Only properties the type declares (HubSpot rejects others), only present values, numbers as numbers. */
+function appEventProperties(event: EngagementEvent, type: AppEventType): Record<string, string | number> {
+  const out: Record<string, string | number> = {}
+  for (const property of type.properties) {
+    const value = APP_EVENT_VALUES[property.name]?.(event)
+    if (value === undefined || value === '') continue
+    out[property.name] = property.type === 'number' ? Number(value) : String(value)
   }
-  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string | number] => entry[1] !== undefined))
+  return out
 }
 
 /** The error a multi-status (207) answer gives for one input, or a generic one. */

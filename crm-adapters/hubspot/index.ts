@@ -20,8 +20,10 @@ export interface HubSpotProviderOptions {
   optionalScopes: string[]
   /** Requests per window the connector allows itself per portal; unset: the limiter's default. */
   rateLimit?: WindowLimit
-  /** The contact property mirroring WhatsApp consent. */
+  /** The contact properties mirroring WhatsApp consent, when it last changed and where from. */
   consentProperty: string
+  consentDateProperty: string
+  consentSourceProperty: string
   setupHint: string
 }
 
@@ -48,6 +50,8 @@ export function hubspotProvider(options: HubSpotProviderOptions): CrmProvider {
         communications: communicationsOf(context),
         rateLimit: limiter,
         consentProperty: options.consentProperty,
+        consentDateProperty: options.consentDateProperty,
+        consentSourceProperty: options.consentSourceProperty,
         ...(context.observer ? { observer: context.observer } : {}),
       })
     },

@@ -1,6 +1,7 @@
 import type { AdapterContext, CrmOAuth, CrmProvider } from '../crm-provider.ts'
 import { validationError } from './salesforce-errors.ts'
 import { SalesforceAdapter } from './salesforce-adapter.ts'
+import type { PackageFields } from './salesforce-soql.ts'
 import { authorizationUrl, exchangeCode, loginHostFor, refreshAccessToken, revokeToken } from './salesforce-oauth.ts'
 
 // Salesforce as the connector sees it: the web-server OAuth flow with PKCE against the login host
@@ -13,6 +14,10 @@ export interface SalesforceProviderOptions {
   /** The login host `production` means (https://login.salesforce.com, or a simulator). */
   loginUrl: string
   scopes: string[]
+  /** REST API version, e.g. '62.0'. */
+  apiVersion: string
+  /** The package's custom fields, unprefixed. */
+  fields: PackageFields
   /** The managed package's namespace prefix for its custom fields. */
   namespace?: string
   /** Background calls stop once this share of the org's daily API allocation is used. */
@@ -32,6 +37,8 @@ export function salesforceProvider(options: SalesforceProviderOptions): CrmProvi
       return new SalesforceAdapter({
         instanceUrl: context.instanceUrl,
         tokens: context.tokens,
+        apiVersion: options.apiVersion,
+        fields: options.fields,
         dailyLimitGuard: options.dailyLimitFraction,
         ...(options.namespace ? { namespace: options.namespace } : {}),
         ...(context.observer ? { observer: context.observer } : {}),

@@ -18,10 +18,12 @@ import { writeConsent, writeEngagement } from './salesforce-writes.ts'
 export interface SalesforceAdapterOptions {
   /** `instance_url` from the token response, e.g. https://acme.my.salesforce.com. */
   instanceUrl: string
-  /** REST API version, default '62.0' (46.0 or later: collection upsert needs it). */
-  apiVersion?: string
+  /** REST API version, e.g. '62.0' (manifest.json `salesforce.apiVersion`; 46.0 or later: collection upsert needs it). */
+  apiVersion: string
   tokens: TokenSource
   observer?: CrmCallObserver
+  /** The package's custom fields, unprefixed, as manifest.json declares them. */
+  fields: PackageFields
   /** The managed package's namespace prefix: `ns` → `ns__WhatsApp_Opt_In__c`. None by default. */
   namespace?: string
   /** Fraction of the daily API allocation after which background calls fail fast. Default 0.9. */
@@ -42,12 +44,12 @@ export class SalesforceAdapter implements CrmAdapter {
   readonly #rest: SalesforceRest
 
   constructor(options: SalesforceAdapterOptions) {
-    const apiVersion = options.apiVersion ?? '62.0'
+    const { apiVersion } = options
     const major = /^(\d+)\.0$/.exec(apiVersion)?.[1]
     if (major === undefined || Number(major) < MIN_API_VERSION) throw validationError(`Salesforce API version must look like 62.0 and be ${MIN_API_VERSION}.0 or later`)
     const dailyLimitGuard = options.dailyLimitGuard ?? 0.9
     if (!(dailyLimitGuard > 0 && dailyLimitGuard <= 1)) throw validationError('dailyLimitGuard is a fraction of the daily allocation, above 0 and at most 1')
-    this.fields = packageFields(options.namespace)
+    this.fields = packageFields(options.fields, options.namespace)
     this.#rest = new SalesforceRest({
       instanceUrl: new URL(options.instanceUrl).origin,
       apiVersion,

@@ -9,6 +9,8 @@ const RECORD_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/
 /** Field API names: `MobilePhone`, `WhatsApp_Opt_In__c`, `ns__WhatsApp_Opt_In__c`. */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/
 const NAMESPACE = /^[A-Za-z][A-Za-z0-9]{0,14}$/
+/** An unprefixed custom field API name, `WhatsApp_Opt_In__c`. */
+const CUSTOM_FIELD = /^[A-Za-z][A-Za-z0-9_]*__c$/
 
 /** Standard key prefixes: the first three characters of every Contact and Lead id. */
 const PREFIX: Record<PersonType, string> = { Contact: '003', Lead: '00Q' }
@@ -94,15 +96,21 @@ export function inLists(values: string[]): string[] {
   return lists
 }
 
+/** Our packaged custom fields by what they hold (manifest.json `salesforce`). */
 export interface PackageFields {
+  /** Checkbox on Contact and Lead mirroring WhatsApp consent. */
   optIn: string
+  /** DateTime on Contact and Lead: when consent last changed. */
   optInDate: string
+  /** External id on Task the connector upserts engagement on. */
   messageId: string
 }
 
-/** Our packaged custom fields, with the managed package's namespace prefix when it has one. */
-export function packageFields(namespace?: string): PackageFields {
+/** The package's fields (unprefixed API names) with the managed package's namespace prefix when it has one. */
+export function packageFields(fields: PackageFields, namespace?: string): PackageFields {
   if (namespace !== undefined && !NAMESPACE.test(namespace)) throw validationError(`"${namespace}" is not a Salesforce namespace prefix`)
+  // They go into SOQL as they are.
+  for (const name of Object.values(fields)) if (!CUSTOM_FIELD.test(name)) throw validationError(`"${name}" is not a custom field API name`)
   const prefix = namespace ? `${namespace}__` : ''
-  return { optIn: `${prefix}WhatsApp_Opt_In__c`, optInDate: `${prefix}WhatsApp_Opt_In_Date__c`, messageId: `${prefix}WhatsApp_Message_Id__c` }
+  return { optIn: `${prefix}${fields.optIn}`, optInDate: `${prefix}${fields.optInDate}`, messageId: `${prefix}${fields.messageId}` }
 }

@@ -1,22 +1,24 @@
 // The HubSpot adapter against the HubSpot simulator: real HTTP, real rate limits, real shapes,
 // with the contact properties and app event types the app registers in manifest.json.
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CrmRecord, EngagementKind, MemberPage, SegmentSourceRef, TokenSource } from '../../crm-adapters/crm-adapter.ts'
 import { HubSpotAdapter } from '../../crm-adapters/hubspot/hubspot-adapter.ts'
 import type { CommunicationStore, StoredCommunication } from '../../crm-adapters/hubspot/hubspot-engagement.ts'
 import { refreshAccessToken } from '../../crm-adapters/hubspot/hubspot-oauth.ts'
+import { loadManifest } from '../../connector/manifest/manifest.ts'
 import { type HubSpotSimulator, startHubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 
-interface ManifestHubSpot {
-  properties: { contact: Record<string, unknown>[] }
-  engagementEvents: { kind: EngagementKind; name: string; properties: { name: string; type: 'string' | 'number' }[] }[]
-}
-const manifest = (JSON.parse(readFileSync(new URL('../../manifest.json', import.meta.url), 'utf8')) as { hubspot: ManifestHubSpot }).hubspot
+const manifest = loadManifest().hubspot
 const PORTAL = 44312345
 const PROPERTIES = ['firstname', 'mobilephone', 'phone', 'whatsapp_opt_in']
 // In the simulator an event type's fully qualified name is the name it was declared with.
-const APP_EVENT_TYPES = Object.fromEntries(manifest.engagementEvents.map((e) => [e.kind, e.name]))
+const APP_EVENT_TYPES = Object.fromEntries(manifest.engagementEvents.map((e) => [e.kind, { eventTypeName: e.name, properties: e.properties }]))
+// What the connector gives every adapter (services.ts providersFor).
+const CONSENT = {
+  consentProperty: manifest.properties.consentProperty,
+  consentDateProperty: manifest.properties.consentDateProperty,
+  consentSourceProperty: manifest.properties.consentSourceProperty,
+}
 
 let sim: HubSpotSimulator
 let adapter: HubSpotAdapter
@@ -58,7 +60,7 @@ beforeAll(async () => {
       return current
     },
   }
-  adapter = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, appEventTypes: APP_EVENT_TYPES })
+  adapter = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, ...CONSENT, appEventTypes: APP_EVENT_TYPES })
 })
 
 afterAll(async () => {
@@ -101,7 +103,7 @@ describe('HubSpotAdapter against the simulator', () => {
     sim.setRateLimits({ burst: limit })
     sim.resetStats()
     try {
-      const paced = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, rateLimit: { burst: limit } })
+      const paced = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, ...CONSENT, rateLimit: { burst: limit } })
       const started = Date.now()
       const pages = await collect(paced.streamSegmentMembers(list, { properties: PROPERTIES }))
       expect(pages.flatMap((p) => p.records)).toHaveLength(1_000)
@@ -187,7 +189,7 @@ describe('HubSpotAdapter against the simulator', () => {
   })
 
   it('moves an area to 2026-09 through the options; writes there fail per record on portal validation rules', async () => {
-    const onNext = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, apiVersions: { lists: '2026-09', objects: '2026-09' } })
+    const onNext = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, ...CONSENT, apiVersions: { lists: '2026-09', objects: '2026-09' } })
     const [blocked, free] = [members[10] ?? '', members[11] ?? '']
     sim.setContactProperties(PORTAL, Number(blocked), { lifecyclestage: 'customer', company: '' }, { emitWebhooks: false })
     sim.setContactValidationRules(PORTAL, [{ property: 'company', when: { property: 'lifecyclestage', value: 'customer' } }])

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { engagementEventTypes, manifest, type Manifest } from '../../connector/manifest/manifest.ts'
+import { engagementEventTypes, loadManifest, type Manifest } from '../../connector/manifest/manifest.ts'
 import { containsJson, main, provisionHubSpot, ProvisionError, type ProvisionOptions, type ProvisioningState } from '../../scripts/provision.ts'
 import { type AppCredentials, type HubSpotSimulator, startHubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 
@@ -17,6 +17,8 @@ const WRITE = /^(POST|PUT|PATCH|DELETE) /
 let sim: HubSpotSimulator
 let app: AppCredentials
 const temps: string[] = []
+
+const manifest = loadManifest()
 
 beforeAll(async () => {
   sim = await startHubSpotSimulator()
@@ -31,7 +33,7 @@ afterAll(async () => {
 })
 
 function options(extra: Partial<ProvisionOptions> = {}): ProvisionOptions {
-  return { apiBase: sim.url, appId: app.appId, developerApiKey: app.developerApiKey, publicUrl: PUBLIC_URL, manifest: manifest(), legacyTimeline: true, ...extra }
+  return { apiBase: sim.url, appId: app.appId, developerApiKey: app.developerApiKey, publicUrl: PUBLIC_URL, manifest, legacyTimeline: true, ...extra }
 }
 
 /** Calls the simulator's app-level API directly, as a human in the developer portal might. */
@@ -63,10 +65,9 @@ afterEach(() => sim.clearFaults())
 
 describe('provisionHubSpot', () => {
   test('creates everything on the first run and nothing on the second', async () => {
-    const m = manifest()
     const first = await provisionHubSpot(options())
-    const subscriptions = m.hubspot.webhooks.subscriptions.length
-    const templates = engagementEventTypes().length
+    const subscriptions = manifest.hubspot.webhooks.subscriptions.length
+    const templates = engagementEventTypes(manifest).length
     expect(first.counts).toEqual({ created: 1 + subscriptions + 1 + templates, updated: 0, reactivated: 0, unchanged: 0 })
     expect(first.warnings).toEqual([])
 
@@ -97,7 +98,7 @@ describe('provisionHubSpot', () => {
     expect(definition).toMatchObject({ actionUrl: `${PUBLIC_URL}/hubspot/actions/send-whatsapp`, published: true, objectTypes: ['CONTACT'] })
     expect(definition.inputFields[0].typeDefinition.optionsUrl).toBe(`${PUBLIC_URL}/hubspot/actions/send-whatsapp/options`)
     const templates = (await api('GET', `/integrators/timeline/v3/${app.appId}/event-templates`)).results as { id: string; name: string; tokens: { name: string }[] }[]
-    expect(templates.map((t) => t.name).sort()).toEqual(engagementEventTypes().map((e) => e.label).sort())
+    expect(templates.map((t) => t.name).sort()).toEqual(engagementEventTypes(manifest).map((e) => e.label).sort())
     expect(result.state.timelineTemplates.failed).toBe(templates.find((t) => t.name === 'WhatsApp message failed')?.id)
   })
 
@@ -139,7 +140,7 @@ describe('provisionHubSpot', () => {
     const first = await provisionHubSpot(options())
     const optInId = first.state.webhooks.subscriptions['contact.propertyChange:whatsapp_opt_in']!
     await api('PATCH', `/webhooks/2026-03/${app.appId}/subscriptions/${optInId}`, { active: false })
-    const changed = structuredClone(manifest()) as Manifest
+    const changed = structuredClone(manifest) as Manifest
     changed.hubspot.workflowActions[0]!.labels.en!.actionDescription = 'Sends a WhatsApp template (v2).'
     changed.hubspot.engagementEvents.find((e) => e.kind === 'read')!.detailTemplate = 'Read: {{message_text}}'
     const actionId = first.state.workflowActions['send-whatsapp-template']!.id
@@ -225,7 +226,7 @@ describe('npm run provision (CLI)', () => {
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as ProvisioningState
     expect(state.appId).toBe(String(app.appId))
     expect(state.workflowActions['send-whatsapp-template']?.id).toMatch(/^\d+$/)
-    expect(Object.keys(state.timelineTemplates).sort()).toEqual(engagementEventTypes().map((e) => e.kind).sort())
+    expect(Object.keys(state.timelineTemplates).sort()).toEqual(engagementEventTypes(manifest).map((e) => e.kind).sort())
     expect(out.join('\n')).toContain(`ids stored in ${statePath}`)
     expect(out.join('\n')).not.toContain(app.developerApiKey)
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { CrmRecord, EngagementEvent, MemberPage, SegmentSourceRef, TokenSource } from '../../crm-adapters/crm-adapter.ts'
 import { SalesforceAdapter } from '../../crm-adapters/salesforce/salesforce-adapter.ts'
+import { loadManifest, salesforceMessageIdField } from '../../connector/manifest/manifest.ts'
 import {
   authorizationUrl, exchangeCode, loginHostFor, refreshAccessToken, revokeToken, type SalesforceInstallTokens,
 } from '../../crm-adapters/salesforce/salesforce-oauth.ts'
@@ -14,6 +15,9 @@ const CLIENT_ID = 'wa-connector'
 const CLIENT_SECRET = 'wa-connector-secret'
 const REDIRECT_URI = 'http://127.0.0.1:3000/oauth/salesforce/callback'
 const PROPERTIES = ['MobilePhone', 'FirstName', 'WhatsApp_Opt_In__c']
+// What the connector gives the adapter (services.ts providersFor): manifest.json's API version and fields.
+const manifest = loadManifest()
+const FIELDS = { optIn: manifest.salesforce.consentField, optInDate: manifest.salesforce.consentDateField, messageId: salesforceMessageIdField(manifest) }
 
 let sim: SalesforceSimulator
 let org: OrgInfo
@@ -75,6 +79,8 @@ function connect() {
   const usage: Array<{ used: number; max: number }> = []
   const adapter = new SalesforceAdapter({
     instanceUrl: install.instanceUrl,
+    apiVersion: manifest.salesforce.apiVersion,
+    fields: FIELDS,
     tokens,
     observer: { onCall: ({ endpoint, status }) => calls.push({ endpoint, status }), onApiUsage: (u) => usage.push(u) },
   })

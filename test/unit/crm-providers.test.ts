@@ -11,11 +11,12 @@ const options: ProviderOptions = {
     credentials: { clientId: 'hs-client', clientSecret: 'hs-secret' },
     apiBase: 'https://api.hubapi.com', authUrl: 'https://app.hubspot.com/oauth/authorize',
     requiredScopes: ['oauth', 'crm.objects.contacts.read'], optionalScopes: ['timeline'],
-    consentProperty: 'whatsapp_opt_in', setupHint: 'set HUBSPOT_CLIENT_ID',
+    consentProperty: 'whatsapp_opt_in', consentDateProperty: 'whatsapp_opt_in_date', consentSourceProperty: 'whatsapp_opt_in_source', setupHint: 'set HUBSPOT_CLIENT_ID',
   },
   salesforce: {
     credentials: { clientId: 'sf-client', clientSecret: 'sf-secret' },
     loginUrl: 'https://login.salesforce.com', scopes: ['api', 'refresh_token', 'id'], dailyLimitFraction: 0.9, setupHint: 'set SALESFORCE_CLIENT_ID',
+    apiVersion: '62.0', fields: { optIn: 'WhatsApp_Opt_In__c', optInDate: 'WhatsApp_Opt_In_Date__c', messageId: 'WhatsApp_Message_Id__c' },
   },
 }
 

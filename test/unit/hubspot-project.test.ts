@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { absoluteUrl, engagementEventTypes, hubspotScopes, manifest, sendWhatsAppAction } from '../../connector/manifest/manifest.ts'
+import { absoluteUrl, engagementEventTypes, loadManifest } from '../../connector/manifest/manifest.ts'
 import {
   checkHubSpotProject,
   DEFAULT_PUBLIC_URL,
@@ -20,7 +20,8 @@ import { hsproject } from '../../connector/manifest/hubspot-shapes.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const projectDir = join(root, 'ui-extensions/hubspot')
-const m = manifest()
+const m = loadManifest()
+const sendWhatsAppAction = m.hubspot.workflowActions.find((a) => a.uid === 'send-whatsapp-template')!
 const temps: string[] = []
 
 function tempDir(): string {
@@ -97,8 +98,8 @@ describe('generated files', () => {
     expect(app.config.auth).toEqual({
       type: 'oauth',
       redirectUrls: [`${url}/oauth/hubspot/callback`],
-      requiredScopes: hubspotScopes().required,
-      optionalScopes: hubspotScopes().optional,
+      requiredScopes: m.hubspot.requiredScopes,
+      optionalScopes: m.hubspot.optionalScopes,
       conditionallyRequiredScopes: [],
     })
     expect(app.config.permittedUrls.fetch).toEqual([url])
@@ -116,8 +117,8 @@ describe('generated files', () => {
 
   test('one app-event file per engagement kind, templates and properties from the manifest', () => {
     const eventFiles = [...files.keys()].filter((p) => p.startsWith('src/app/app-events/'))
-    expect(eventFiles.sort()).toEqual(engagementEventTypes().map((e) => `src/app/app-events/${e.kind}-hsmeta.json`).sort())
-    for (const event of engagementEventTypes()) {
+    expect(eventFiles.sort()).toEqual(engagementEventTypes(m).map((e) => `src/app/app-events/${e.kind}-hsmeta.json`).sort())
+    for (const event of engagementEventTypes(m)) {
       const file = json(`src/app/app-events/${event.kind}-hsmeta.json`)
       expect(file).toEqual({
         uid: event.name,
@@ -134,7 +135,7 @@ describe('generated files', () => {
   })
 
   test('workflow action: action URL, options URL and inputs from the manifest', () => {
-    const action = sendWhatsAppAction()
+    const action = sendWhatsAppAction
     const file = json(`src/app/workflow-actions/${action.uid}-hsmeta.json`)
     expect(file).toMatchObject({ uid: 'send-whatsapp-template', type: 'workflow-action' })
     expect(file.config).toMatchObject({
@@ -220,7 +221,7 @@ describe('scripts/generate-hubspot-project.ts', () => {
       'src/app/app-hsmeta.json',
       'src/app/cards/connector.generated.ts',
       'src/app/webhooks/webhooks-hsmeta.json',
-      `src/app/workflow-actions/${sendWhatsAppAction().uid}-hsmeta.json`,
+      `src/app/workflow-actions/${sendWhatsAppAction.uid}-hsmeta.json`,
     ])
   })
 

@@ -1,43 +1,40 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import type { EngagementKind } from '../../crm-adapters/crm-adapter.ts'
 import {
   absoluteUrl,
   connectorRoutes,
-  engagementEventProperties,
-  engagementEventType,
   engagementEventTypes,
   ENGAGEMENT_KINDS,
-  hubspotConsentProperty,
-  hubspotContactProperties,
-  hubspotPhoneProperties,
-  hubspotScopes,
-  hubspotWatchedProperties,
-  hubspotWebhookSubscriptions,
   loadManifest,
-  manifest,
   ManifestError,
   parseManifest,
-  salesforceConsentField,
-  salesforceCustomFields,
-  salesforceInvocableAction,
   salesforceMessageIdField,
-  salesforceNamedCredential,
-  salesforcePermissionSet,
-  sendWhatsAppAction,
   templateReferences,
   type Manifest,
 } from '../../connector/manifest/manifest.ts'
-import { timelineEventTemplate, webhookSubscriptionGroup, workflowActionDefinition } from '../../connector/manifest/hubspot-shapes.ts'
+import { timelineEventTemplate, webhookSubscriptionGroup, webhookSubscriptionRequests, workflowActionDefinition } from '../../connector/manifest/hubspot-shapes.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const sfdx = join(root, 'ui-extensions/salesforce')
 const sfSource = join(sfdx, 'force-app/main/default')
 const read = (path: string) => readFileSync(path, 'utf8')
-const m = manifest()
+const m = loadManifest()
+const sf = m.salesforce
+const eventType = (kind: EngagementKind) => m.hubspot.engagementEvents.find((e) => e.kind === kind)!
+const sendWhatsAppAction = m.hubspot.workflowActions.find((a) => a.uid === 'send-whatsapp-template')!
+const customFields = (object: string) => sf.customFields.filter((f) => f.object === object)
 
 function clone(): Manifest {
   return structuredClone(m) as Manifest
+}
+
+/** The manifest with every workflow action, card and the Flow action marked served (or not). */
+function withServed(manifest: Manifest, served: boolean): Manifest {
+  const draft = structuredClone(manifest) as Manifest
+  for (const entry of [...draft.hubspot.workflowActions, ...draft.hubspot.cards, draft.salesforce.invocableAction]) entry.served = served
+  return draft
 }
 
 function problemsOf(change: (draft: Manifest) => void): string[] {
@@ -68,17 +65,17 @@ describe('manifest.json', () => {
   })
 
   test('declares one engagement event type per kind, in timeline order', () => {
-    expect(engagementEventTypes().map((e) => e.kind)).toEqual(ENGAGEMENT_KINDS)
+    expect(engagementEventTypes(m).map((e) => e.kind)).toEqual(ENGAGEMENT_KINDS)
     expect(ENGAGEMENT_KINDS).toEqual(['sent', 'delivered', 'read', 'replied', 'failed', 'opted_out', 'opted_in'])
     for (const kind of ENGAGEMENT_KINDS) {
-      const names = engagementEventType(kind).properties.map((p) => p.name)
+      const names = eventType(kind).properties.map((p) => p.name)
       expect(names).toEqual(expect.arrayContaining(['template_name', 'business_number', 'status', 'message_text']))
     }
-    expect(engagementEventType('failed').properties.map((p) => p.name)).toEqual(expect.arrayContaining(['error_code', 'error_title']))
+    expect(eventType('failed').properties.map((p) => p.name)).toEqual(expect.arrayContaining(['error_code', 'error_title']))
   })
 
   test('asks HubSpot only for the scopes the features use, oauth and timeline required', () => {
-    const { required, optional } = hubspotScopes()
+    const { requiredScopes: required, optionalScopes: optional } = m.hubspot
     expect(required).toEqual(expect.arrayContaining(['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.lists.read', 'crm.schemas.contacts.write', 'timeline', 'automation']))
     expect(required.filter((s) => optional.includes(s))).toEqual([])
     // WhatsApp consent has no place in HubSpot's subscription APIs (EMAIL only), so no communication_preferences scopes.
@@ -88,13 +85,15 @@ describe('manifest.json', () => {
   })
 
   test('watches the consent and phone properties, deletions and privacy deletions', () => {
-    expect(hubspotConsentProperty()).toBe('whatsapp_opt_in')
-    expect(hubspotPhoneProperties()).toEqual(['hs_whatsapp_phone_number', 'mobilephone', 'phone'])
-    expect(hubspotWatchedProperties().sort()).toEqual(['hs_whatsapp_phone_number', 'mobilephone', 'phone', 'whatsapp_opt_in'])
-    const types = hubspotWebhookSubscriptions().map((s) => s.eventType)
+    expect(m.hubspot.properties.consentProperty).toBe('whatsapp_opt_in')
+    expect(m.hubspot.properties.phoneProperties).toEqual(['hs_whatsapp_phone_number', 'mobilephone', 'phone'])
+    const subscriptions = webhookSubscriptionRequests(m)
+    const watched = subscriptions.filter((s) => s.eventType === 'contact.propertyChange').map((s) => s.propertyName)
+    expect(watched.sort()).toEqual(['hs_whatsapp_phone_number', 'mobilephone', 'phone', 'whatsapp_opt_in'])
+    const types = subscriptions.map((s) => s.eventType)
     expect(types).toContain('contact.deletion')
     expect(types).toContain('contact.privacyDeletion')
-    expect(hubspotWebhookSubscriptions().every((s) => s.active)).toBe(true)
+    expect(subscriptions.every((s) => s.active)).toBe(true)
     expect(webhookSubscriptionGroup('contact.privacyDeletion')).toBe('hubEvents')
     expect(webhookSubscriptionGroup('contact.propertyChange')).toBe('legacyCrmObjects')
     expect(webhookSubscriptionGroup('object.creation')).toBe('crmObjects')
@@ -102,31 +101,35 @@ describe('manifest.json', () => {
 
   test('declares the opt-in properties in the whatsapp group, boolean opt-in as HubSpot expects', () => {
     expect(m.hubspot.properties.group.name).toBe('whatsapp')
-    const optIn = hubspotContactProperties().find((p) => p.name === 'whatsapp_opt_in')
+    const contact = m.hubspot.properties.contact
+    const optIn = contact.find((p) => p.name === 'whatsapp_opt_in')
     expect(optIn).toMatchObject({ type: 'enumeration', fieldType: 'booleancheckbox' })
     expect(optIn?.options?.map((o) => o.value)).toEqual(['true', 'false'])
-    expect(hubspotContactProperties().map((p) => p.name)).toEqual(['whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source'])
+    expect(contact.map((p) => p.name)).toEqual(['whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source'])
+    expect(contact.find((p) => p.name === m.hubspot.properties.consentDateProperty)).toMatchObject({ name: 'whatsapp_opt_in_date', type: 'datetime' })
+    expect(contact.find((p) => p.name === m.hubspot.properties.consentSourceProperty)).toMatchObject({ name: 'whatsapp_opt_in_source', type: 'string' })
   })
 
-  test('lists every connector route the CRM-side packages call (CONTRACT.md paths)', () => {
-    const routes = connectorRoutes().map((r) => `${r.method} ${r.path}`)
-    expect(routes).toEqual(
-      expect.arrayContaining([
+  test('lists every connector route the CRM-side packages call (CONTRACT.md paths), those not served yet left out', () => {
+    const routes = (served: boolean) => connectorRoutes(withServed(m, served)).map((r) => `${r.method} ${r.path}`)
+    const always = ['GET /oauth/hubspot/callback', 'POST /webhooks/hubspot', 'GET /oauth/salesforce/callback']
+    expect(routes(false).sort()).toEqual([...always].sort())
+    const all = routes(true)
+    expect(all.sort()).toEqual(
+      [
+        ...always,
         'POST /hubspot/actions/send-whatsapp',
-        'GET /cards/hubspot/contact',
-        'POST /webhooks/hubspot',
-        'GET /oauth/hubspot/callback',
-        'GET /oauth/salesforce/callback',
-        'POST /salesforce/actions/send-whatsapp',
         'POST /hubspot/actions/send-whatsapp/options',
-      ]),
+        'GET /cards/hubspot/contact',
+        'POST /salesforce/actions/send-whatsapp',
+      ].sort(),
     )
-    expect(new Set(routes).size).toBe(routes.length)
+    expect(new Set(all).size).toBe(all.length)
   })
 
   test('the workflow action takes the inputs the fixture request carries and asks for the phone and consent properties', () => {
     const request = JSON.parse(read(join(root, 'test/fixtures/hubspot/workflow-action-request.json'))) as { inputFields: Record<string, string>; object: { properties: Record<string, string> } }
-    const action = sendWhatsAppAction()
+    const action = sendWhatsAppAction
     const inputs = action.inputFields.map((f) => f.typeDefinition.name)
     for (const name of Object.keys(request.inputFields)) expect(inputs).toContain(name)
     for (const name of Object.keys(request.object.properties)) expect(action.objectRequestOptions?.properties).toContain(name)
@@ -138,20 +141,9 @@ describe('manifest.json', () => {
   })
 
   test('legacy timeline templates carry the event properties as tokens', () => {
-    const template = timelineEventTemplate(engagementEventType('failed'))
+    const template = timelineEventTemplate(eventType('failed'))
     expect(template).toMatchObject({ name: 'WhatsApp message failed', objectType: 'contacts' })
-    expect((template.tokens as { name: string }[]).map((t) => t.name)).toEqual(engagementEventType('failed').properties.map((p) => p.name))
-  })
-
-  test('engagementEventProperties keeps declared, present values only, numbers as numbers', () => {
-    expect(engagementEventProperties('failed', { templateName: 'order_update', errorCode: 131026, errorTitle: 'Message undeliverable', status: 'failed', text: '' })).toEqual({
-      template_name: 'order_update',
-      status: 'failed',
-      error_code: 131026,
-      error_title: 'Message undeliverable',
-    })
-    // error_* are not properties of "delivered": HubSpot would reject the occurrence.
-    expect(engagementEventProperties('delivered', { templateName: 'order_update', errorCode: 1, businessNumber: '+1 555-078-3881' })).toEqual({ template_name: 'order_update', business_number: '+1 555-078-3881' })
+    expect((template.tokens as { name: string }[]).map((t) => t.name)).toEqual(eventType('failed').properties.map((p) => p.name))
   })
 
   test('absoluteUrl joins PUBLIC_URL and a path', () => {
@@ -218,6 +210,36 @@ describe('manifest validation', () => {
     expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('Contact and Lead must carry the same'), expect.stringContaining('Text fields need a length')]))
   })
 
+  test('needs every route-bearing entry to say whether the connector serves it', () => {
+    const problems = problemsOf((d) => {
+      delete (d.hubspot.cards[0] as Partial<Manifest['hubspot']['cards'][number]>).served
+      delete (d.salesforce.invocableAction as Partial<Manifest['salesforce']['invocableAction']>).served
+    })
+    expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('/hubspot/cards/0/served'), expect.stringContaining('/salesforce/invocableAction/served')]))
+  })
+
+  test('the consent properties and fields must be declared ones of the right type', () => {
+    const problems = problemsOf((d) => {
+      d.hubspot.properties.consentDateProperty = 'whatsapp_consent_at'
+      d.hubspot.properties.consentSourceProperty = 'whatsapp_consent_from'
+      d.salesforce.consentDateField = 'WhatsApp_Opt_In_Source__c'
+    })
+    expect(problems).toEqual([
+      'hubspot.properties.consentDateProperty whatsapp_consent_at is not one of the declared contact properties',
+      'hubspot.properties.consentSourceProperty whatsapp_consent_from is not one of the declared contact properties',
+      'salesforce.consentDateField WhatsApp_Opt_In_Source__c is not a DateTime field of Contact',
+      'salesforce.consentDateField WhatsApp_Opt_In_Source__c is not a DateTime field of Lead',
+    ])
+  })
+
+  test('needs exactly one external id field on Activity, the one Tasks are upserted on', () => {
+    const problems = problemsOf((d) => {
+      const messageId = d.salesforce.customFields.find((f) => f.object === 'Activity')!
+      d.salesforce.customFields.push({ ...messageId, fullName: 'WhatsApp_Other_Id__c' })
+    })
+    expect(problems).toEqual(['salesforce.customFields must declare exactly one external id field on Activity (found 2)'])
+  })
+
   test('reports unreadable files as a ManifestError', () => {
     expect(() => loadManifest(join(root, 'does-not-exist.json'))).toThrow(ManifestError)
   })
@@ -233,7 +255,7 @@ describe('Salesforce package agrees with manifest.json', () => {
   })
 
   test('every manifest custom field has a field-meta.xml that matches it', () => {
-    for (const field of salesforceCustomFields()) {
+    for (const field of sf.customFields) {
       const path = fieldFile(field.object, field.fullName)
       expect(existsSync(path), `${field.object}.${field.fullName}: ${path} is missing`).toBe(true)
       const xml = read(path)
@@ -255,30 +277,34 @@ describe('Salesforce package agrees with manifest.json', () => {
       const dir = join(objectsDir, object, 'fields')
       return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.field-meta.xml')).map((f) => `${object}.${f.replace('.field-meta.xml', '')}`) : []
     })
-    expect(onDisk.sort()).toEqual(salesforceCustomFields().map((f) => `${f.object}.${f.fullName}`).sort())
+    expect(onDisk.sort()).toEqual(sf.customFields.map((f) => `${f.object}.${f.fullName}`).sort())
   })
 
-  test('the message id is an external, unique id on Activity (Task upserts) and consent is a Contact/Lead checkbox', () => {
-    expect(salesforceMessageIdField()).toBe('WhatsApp_Message_Id__c')
-    expect(salesforceCustomFields('Activity')).toEqual([expect.objectContaining({ fullName: 'WhatsApp_Message_Id__c', type: 'Text', length: 255, externalId: true, unique: true })])
-    expect(salesforceConsentField()).toBe('WhatsApp_Opt_In__c')
+  test('the message id is an external, unique id on Activity (Task upserts); consent and its date are Contact/Lead fields', () => {
+    expect(salesforceMessageIdField(m)).toBe('WhatsApp_Message_Id__c')
+    expect(customFields('Activity')).toEqual([expect.objectContaining({ fullName: 'WhatsApp_Message_Id__c', type: 'Text', length: 255, externalId: true, unique: true })])
+    expect(sf.consentField).toBe('WhatsApp_Opt_In__c')
+    expect(sf.consentDateField).toBe('WhatsApp_Opt_In_Date__c')
+    for (const object of ['Contact', 'Lead']) {
+      expect(customFields(object)).toEqual(expect.arrayContaining([expect.objectContaining({ fullName: sf.consentField, type: 'Checkbox' }), expect.objectContaining({ fullName: sf.consentDateField, type: 'DateTime' })]))
+    }
   })
 
   test('the permission set grants every field, every Apex class and the credential principal', () => {
-    const ps = salesforcePermissionSet()
+    const ps = sf.permissionSet
     const xml = read(join(sfSource, 'permissionsets', `${ps.name}.permissionset-meta.xml`))
     expect(tag(xml, 'label')).toBe(ps.label)
     // Task and Event custom fields live on Activity; permission sets name them Task.<field>.
-    const expected = salesforceCustomFields().map((f) => `${f.object === 'Activity' ? 'Task' : f.object}.${f.fullName}`).sort()
+    const expected = sf.customFields.map((f) => `${f.object === 'Activity' ? 'Task' : f.object}.${f.fullName}`).sort()
     expect(tags(xml, 'field').sort()).toEqual(expected)
     expect(xml.match(/<editable>true<\/editable>/g)?.length).toBe(expected.length)
     expect(tags(xml, 'apexClass').sort()).toEqual([...ps.apexClasses].sort())
-    const nc = salesforceNamedCredential()
+    const nc = sf.namedCredential
     expect(tags(xml, 'externalCredentialPrincipal')).toEqual([`${nc.externalCredential}-${nc.principal}`])
   })
 
   test('every Apex class in the manifest exists with metadata and a test class', () => {
-    for (const name of salesforcePermissionSet().apexClasses) {
+    for (const name of sf.permissionSet.apexClasses) {
       for (const file of [`${name}.cls`, `${name}.cls-meta.xml`, `${name}Test.cls`, `${name}Test.cls-meta.xml`]) {
         expect(existsSync(join(sfSource, 'classes', file)), file).toBe(true)
       }
@@ -288,8 +314,8 @@ describe('Salesforce package agrees with manifest.json', () => {
   })
 
   test('the invocable action calls the connector route through the named credential', () => {
-    const action = salesforceInvocableAction()
-    const nc = salesforceNamedCredential()
+    const action = sf.invocableAction
+    const nc = sf.namedCredential
     const apex = read(join(sfSource, 'classes', `${action.apexClass}.cls`))
     expect(apex).toContain(`'callout:${nc.name}${action.path}'`)
     expect(apex).toContain('@InvocableMethod')
@@ -305,12 +331,12 @@ describe('Salesforce package agrees with manifest.json', () => {
     const apex = read(join(sfSource, 'classes', 'WhatsAppActivityController.cls'))
     expect(apex).toContain('@AuraEnabled(cacheable=true)')
     expect(apex).toMatch(/USER_MODE/)
-    expect(apex).toContain(salesforceMessageIdField())
-    for (const field of salesforceCustomFields('Contact')) expect(apex).toContain(field.fullName)
+    expect(apex).toContain(salesforceMessageIdField(m))
+    for (const field of customFields('Contact')) expect(apex).toContain(field.fullName)
   })
 
   test('named and external credentials carry the connector URL and the per-installation key header', () => {
-    const nc = salesforceNamedCredential()
+    const nc = sf.namedCredential
     const named = read(join(sfSource, 'namedCredentials', `${nc.name}.namedCredential-meta.xml`))
     expect(tag(named, 'label')).toBe(nc.label)
     expect(tag(named, 'namedCredentialType')).toBe('SecuredEndpoint')
@@ -360,7 +386,7 @@ describe('HubSpot project agrees with manifest.json', () => {
   test('app-hsmeta.json declares exactly the manifest scopes', () => {
     const app = JSON.parse(read(join(root, 'ui-extensions/hubspot/src/app/app-hsmeta.json'))) as { config: { auth: { type: string; requiredScopes: string[]; optionalScopes: string[] } } }
     expect(app.config.auth.type).toBe('oauth')
-    expect(app.config.auth.requiredScopes).toEqual(hubspotScopes().required)
-    expect(app.config.auth.optionalScopes).toEqual(hubspotScopes().optional)
+    expect(app.config.auth.requiredScopes).toEqual(m.hubspot.requiredScopes)
+    expect(app.config.auth.optionalScopes).toEqual(m.hubspot.optionalScopes)
   })
 })

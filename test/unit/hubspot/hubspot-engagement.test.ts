@@ -1,6 +1,8 @@
 import nock from 'nock'
 import { describe, expect, it } from 'vitest'
+import { loadManifest } from '../../../connector/manifest/manifest.ts'
 import type { EngagementEvent, EngagementKind } from '../../../crm-adapters/crm-adapter.ts'
+import type { AppEventType } from '../../../crm-adapters/hubspot/hubspot-engagement.ts'
 import { API, makeAdapter, useNock } from './helpers.ts'
 
 useNock()
@@ -176,8 +178,13 @@ describe('writeEngagement: communications', () => {
 })
 
 describe('writeEngagement: app events', () => {
-  // Fully qualified names of manifest.json's engagement event types, as HubSpot would report them.
-  const appEventTypes = { sent: 'ae3102938_whatsapp_message_sent', delivered: 'ae3102938_whatsapp_message_delivered', read: 'ae3102938_whatsapp_message_read', failed: 'ae3102938_whatsapp_message_failed' }
+  // manifest.json's engagement event types, fully qualified as HubSpot would report them.
+  const declared = loadManifest().hubspot.engagementEvents
+  const qualified = (kind: EngagementKind): AppEventType => {
+    const type = declared.find((e) => e.kind === kind)!
+    return { eventTypeName: `ae3102938_${type.name}`, properties: type.properties }
+  }
+  const appEventTypes = { sent: qualified('sent'), delivered: qualified('delivered'), read: qualified('read'), failed: qualified('failed') }
 
   it('sends one app event per engagement event, keyed by its id; a 409 duplicate counts as written', async () => {
     const { adapter, calls } = makeAdapter({ appEventTypes })
@@ -187,7 +194,7 @@ describe('writeEngagement: app events', () => {
       .post(APP_EVENTS, (body) => (sentEvents.push(...body.inputs), true))
       .reply(207, {
         status: 'COMPLETE',
-        results: [{ id: 'msg-5:delivered', eventTypeName: appEventTypes.delivered, objectId: '1001', timestamp: '2026-03-01T10:01:00.000Z', properties: {} }],
+        results: [{ id: 'msg-5:delivered', eventTypeName: appEventTypes.delivered.eventTypeName, objectId: '1001', timestamp: '2026-03-01T10:01:00.000Z', properties: {} }],
         numErrors: 2,
         errors: [
           { status: 'error', category: 'CONFLICT', message: 'An occurrence with id msg-5:sent already exists; occurrences are immutable.', context: { id: ['msg-5:sent'] } },
@@ -232,6 +239,25 @@ describe('writeEngagement: app events', () => {
     expect(sentEvents.map((e) => e.properties)).toEqual([
       { template_name: 'spring_sale', business_number: '+1 555-078-3881', status: 'sent' },
       { template_name: 'spring_sale', business_number: '+1 555-078-3881', status: 'failed', error_code: 131026, error_title: 'Message undeliverable' },
+    ])
+  })
+
+  it('sends only the properties the type declares, only present values, numbers as numbers', async () => {
+    const custom: AppEventType = { eventTypeName: 'ae3102938_custom', properties: [{ name: 'status', type: 'string' }, { name: 'error_code', type: 'string' }, { name: 'message_text', type: 'string' }, { name: 'unknown', type: 'string' }] }
+    const { adapter } = makeAdapter({ appEventTypes: { failed: appEventTypes.failed, delivered: custom } })
+    const sentEvents: { properties: Record<string, unknown> }[] = []
+    nock(API).post(CREATE).reply(createReply([]))
+    nock(API)
+      .post(APP_EVENTS, (body) => (sentEvents.push(...body.inputs), true))
+      .reply(201, { status: 'COMPLETE', results: [{ id: 'g:delivered' }, { id: 'g:failed' }] })
+    await adapter.writeEngagement([
+      event('g', 'delivered', '2026-03-01T10:00:00Z', { errorCode: 131026, text: '' }),
+      event('g', 'failed', '2026-03-01T10:01:00Z', { templateName: '', businessNumber: undefined, errorCode: 131026, errorTitle: 'Message undeliverable', text: '' }),
+    ])
+    expect(sentEvents.map((e) => e.properties)).toEqual([
+      // A type declaring error_code as a string gets one; nothing fills "unknown"; empty text is left out.
+      { status: 'delivered', error_code: '131026' },
+      { status: 'failed', error_code: 131026, error_title: 'Message undeliverable' },
     ])
   })
 

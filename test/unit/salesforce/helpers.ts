@@ -8,6 +8,8 @@ import { SalesforceAdapter, type SalesforceAdapterOptions } from '../../../crm-a
 
 export const INSTANCE = 'https://acme.my.salesforce.com'
 export const API = '/services/data/v62.0'
+/** The package's fields as manifest.json names them (unprefixed). */
+export const PACKAGE_FIELDS = { optIn: 'WhatsApp_Opt_In__c', optInDate: 'WhatsApp_Opt_In_Date__c', messageId: 'WhatsApp_Message_Id__c' }
 
 /** An 18-character id with the given key prefix (003 Contact, 00Q Lead, 701 Campaign, …). */
 export function sfId(prefix: string, n: number): string {
@@ -43,7 +45,7 @@ export function recorder() {
 export function makeAdapter(options: Partial<SalesforceAdapterOptions> = {}) {
   const { tokens, rejected } = fakeTokens()
   const { calls, usage, observer } = recorder()
-  const adapter = new SalesforceAdapter({ instanceUrl: INSTANCE, tokens, observer, retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 }, ...options })
+  const adapter = new SalesforceAdapter({ instanceUrl: INSTANCE, apiVersion: '62.0', fields: PACKAGE_FIELDS, tokens, observer, retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 }, ...options })
   return { adapter, calls, usage, rejected }
 }
 

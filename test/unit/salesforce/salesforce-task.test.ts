@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { EngagementEvent } from '../../../crm-adapters/crm-adapter.ts'
 import { packageFields } from '../../../crm-adapters/salesforce/salesforce-soql.ts'
 import { mergeFacts, parseDescription, taskDescription, taskRecord, taskSubject } from '../../../crm-adapters/salesforce/salesforce-task.ts'
+import { PACKAGE_FIELDS } from './helpers.ts'
 
 const event = (over: Partial<EngagementEvent>): EngagementEvent => ({
   id: 'm:sent', messageId: 'm', recordId: '003Dn0000000001AAA', objectType: 'contact', kind: 'sent',
@@ -60,13 +61,19 @@ describe('Task subject', () => {
 describe('taskRecord', () => {
   it('dates the Task on the UTC day of its first event and truncates long text to the 32,000-character Description', () => {
     const facts = mergeFacts({ trail: [] }, [event({ text: 'z'.repeat(40_000) })])
-    const record = taskRecord(packageFields('ns'), 'm', '003Dn0000000001AAA', facts, true)
+    const record = taskRecord(packageFields(PACKAGE_FIELDS, 'ns'), 'm', '003Dn0000000001AAA', facts, true)
     expect(record).toMatchObject({ attributes: { type: 'Task' }, ns__WhatsApp_Message_Id__c: 'm', ActivityDate: '2025-03-01', Status: 'Completed', TaskSubtype: 'Task' })
     expect(String(record.Description)).toHaveLength(32_000)
-    expect(taskRecord(packageFields(), 'm', '003Dn0000000001AAA', facts, false)).not.toHaveProperty('TaskSubtype')
+    expect(taskRecord(packageFields(PACKAGE_FIELDS), 'm', '003Dn0000000001AAA', facts, false)).not.toHaveProperty('TaskSubtype')
   })
 
   it('refuses a namespace that is not a Salesforce prefix', () => {
-    expect(() => packageFields('ns__x')).toThrow(/namespace/)
+    expect(() => packageFields(PACKAGE_FIELDS, 'ns__x')).toThrow(/namespace/)
+  })
+
+  it('prefixes the fields it is given and refuses names that are not custom fields (they go into SOQL)', () => {
+    expect(packageFields({ optIn: 'Opt__c', optInDate: 'Opt_Date__c', messageId: 'Msg__c' }, 'wa')).toEqual({ optIn: 'wa__Opt__c', optInDate: 'wa__Opt_Date__c', messageId: 'wa__Msg__c' })
+    expect(() => packageFields({ ...PACKAGE_FIELDS, messageId: 'Id FROM Task --' })).toThrow(/custom field/)
+    expect(() => packageFields({ ...PACKAGE_FIELDS, optIn: 'HasOptedOutOfEmail' })).toThrow(/custom field/)
   })
 })
