@@ -216,6 +216,8 @@ export async function provisionHubSpot(options: ProvisionOptions): Promise<Provi
   const workflowActions: ProvisioningState['workflowActions'] = {}
   const claimed = new Set<string>()
   for (const action of m.hubspot.workflowActions) {
+    // Registered all the same, so the app's definition is complete when the route lands.
+    if (!action.served) warnings.push(`workflow action ${action.uid}: the connector does not serve ${action.path} yet (manifest.json "served": false); workflows using it will fail until it does`)
     const body = workflowActionDefinition(action, publicUrl)
     const actionName = action.labels.en?.actionName
     const unclaimed = definitions.filter((d) => !claimed.has(String(d.id)))
