@@ -86,5 +86,7 @@ export interface CrmProvider {
   readonly setupHint: string
   /** Checks a request the CRM signed (webhooks, cards, actions); undefined where it signs none or is not configured. */
   readonly verifyRequest?: (request: SignedRequest) => SignatureProblem | undefined
+  /** The headers its signatures come in: a request with none of them is refused before its body is read. */
+  readonly signatureHeaders: readonly string[]
   createAdapter(context: AdapterContext): CrmAdapter
 }

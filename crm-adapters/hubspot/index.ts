@@ -35,6 +35,7 @@ export function hubspotProvider(options: HubSpotProviderOptions): CrmProvider {
     label: 'HubSpot',
     sourceTypes: ['hubspot_list'],
     setupHint: options.setupHint,
+    signatureHeaders: ['x-hubspot-signature-v3'],
     oauth: credentials ? hubspotOAuth({ ...options, credentials }) : undefined,
     ...(credentials ? { verifyRequest: (request) => checkHubSpotV3(request, credentials.clientSecret) } : {}),
     createAdapter(context: AdapterContext) {

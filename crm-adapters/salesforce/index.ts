@@ -31,6 +31,7 @@ export function salesforceProvider(options: SalesforceProviderOptions): CrmProvi
     label: 'Salesforce',
     sourceTypes: ['salesforce_campaign', 'salesforce_list_view', 'salesforce_report'],
     setupHint: options.setupHint,
+    signatureHeaders: [],
     oauth: options.credentials ? salesforceOAuth({ ...options, credentials: options.credentials }) : undefined,
     createAdapter(context: AdapterContext) {
       if (!context.instanceUrl) throw validationError('A Salesforce installation has an instance URL')

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isConnectionError } from '../../db/database.ts'
 import { AppError } from '../../errors.ts'
+import { boundIntake } from '../../plugins/intake-budget.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { HubSpotSignatureHeaders, WebhookAck } from '../../schemas/webhooks.ts'
 import type { RouteOptions } from '../../services.ts'
@@ -10,12 +11,18 @@ import type { RouteOptions } from '../../services.ts'
 // body is stored in the inbox, and only then is the delivery acknowledged.
 
 const BODY_LIMIT = 1024 * 1024
+/** Bodies being received at once; HubSpot retries a 503. */
+const IN_FLIGHT_LIMIT = 8 * 1024 * 1024
 
 export const hubspotWebhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   const { config, metrics, inboxWriter, providers } = services
   const hubspot = providers.get('hubspot')
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body))
+  boundIntake(app, {
+    source: 'hubspot', maxInFlightBytes: IN_FLIGHT_LIMIT, bodyLimit: BODY_LIMIT, signatureHeaders: [...hubspot.signatureHeaders],
+    onRefused: (reason) => metrics.webhooks.inc({ source: 'hubspot', outcome: reason }),
+  })
 
   app.post(services.manifest.hubspot.webhooks.path, {
     bodyLimit: BODY_LIMIT,

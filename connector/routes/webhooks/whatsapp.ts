@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isConnectionError } from '../../db/database.ts'
 import { AppError } from '../../errors.ts'
+import { boundIntake } from '../../plugins/intake-budget.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { WebhookAck, WhatsAppChallenge, WhatsAppSignatureHeaders, WhatsAppVerifyQuery } from '../../schemas/webhooks.ts'
 import type { RouteOptions } from '../../services.ts'
@@ -13,6 +14,8 @@ import { verifyWebhookSignature } from '../../whatsapp/signature.ts'
 
 /** Meta does not publish a payload cap; 3 MB is far above real batches and bounds memory. */
 export const WEBHOOK_BODY_LIMIT = 3 * 1024 * 1024
+/** Bodies being received at once (about ten of the largest); Meta retries a 503. */
+const IN_FLIGHT_LIMIT = 32 * 1024 * 1024
 
 
 export const whatsappWebhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -21,6 +24,10 @@ export const whatsappWebhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = as
   // Encapsulated: only this plugin's routes see bodies as raw Buffers.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body))
+  boundIntake(app, {
+    source: 'whatsapp', maxInFlightBytes: IN_FLIGHT_LIMIT, bodyLimit: WEBHOOK_BODY_LIMIT, signatureHeaders: ['x-hub-signature-256'],
+    onRefused: (reason) => metrics.webhooks.inc({ source: 'whatsapp', outcome: reason }),
+  })
 
   app.get('/webhooks/whatsapp', {
     schema: {
