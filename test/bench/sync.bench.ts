@@ -1,13 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { follow } from '../helpers/browser.ts'
-import { freePort } from '../helpers/free-port.ts'
+import { startConnectorProcess, type Connector } from './connector-process.ts'
 import { adminHeaders } from '../helpers/test-config.ts'
 import { withSearchPath } from '../helpers/test-database.ts'
 import { startHubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
@@ -17,7 +12,7 @@ import type { SyncView } from '../../connector/segments/segment-repository.ts'
 
 // `npm run bench:sync`: a full segment sync of a 100,000-member CRM list, then a re-sync after 1 %
 // of the members changed, against the HubSpot and Salesforce simulators (in this process) and the
-// connector in a child process (test/bench/sync-connector.ts) on the local PostgreSQL, one schema
+// connector in a child process (test/bench/connector-child.ts) on the local PostgreSQL, one schema
 // per CRM. Bars (issue 5): a full sync makes at most 1.05 × the minimum CRM calls, the connector's
 // resident memory grows by less than 300 MB, its time is within 1.2 × what the simulator's rate
 // limit makes unavoidable; a re-sync after 1 % changed makes at most 5 % of the full sync's calls.
@@ -65,6 +60,12 @@ function deferCleanup(fn: () => Promise<void>): () => Promise<void> {
   return run
 }
 
+/** The connector in a child process, stopped at the end or on Ctrl-C. */
+async function startConnector(env: Record<string, string>): Promise<Connector> {
+  const c = await startConnectorProcess(env)
+  return { ...c, close: deferCleanup(c.close) }
+}
+
 async function cleanupAll(): Promise<void> {
   for (const run of [...cleanups].reverse()) await run()
 }
@@ -84,82 +85,6 @@ async function createSchema(): Promise<{ url: string; drop: () => Promise<void> 
     await c.end()
   })
   return { url: withSearchPath(PG_URL, schema), drop }
-}
-
-// ---- The connector in a child process -----------------------------------------------------------
-
-interface Connector {
-  base: string
-  pid: number
-  /** Resident set size now (bytes). */
-  rss(): Promise<number>
-  /** Resets the kernel's peak-RSS mark (VmHWM); false when that is not possible here. */
-  resetPeak(): boolean
-  /** Peak RSS since the last reset (bytes), when the kernel keeps it. */
-  peak(): number | undefined
-  close(): Promise<void>
-}
-
-function procStatus(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024
-    const rss = kb('VmRSS')
-    return Number.isFinite(rss) ? { rss, hwm: kb('VmHWM') } : undefined
-  } catch {
-    return undefined
-  }
-}
-
-async function startConnector(env: Record<string, string>): Promise<Connector> {
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-sync-'))
-  const child: ChildProcess = fork(fileURLToPath(new URL('./sync-connector.ts', import.meta.url)), [], {
-    env: { ...process.env, BENCH_CONNECTOR_ENV: JSON.stringify({ PORT: String(port), PUBLIC_URL: base, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  })
-  // The connector's own log (warnings and errors) goes to stderr, the figures to stdout.
-  child.stdout!.pipe(process.stderr)
-  child.stderr!.pipe(process.stderr)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const close = deferCleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.send({ type: 'close' })
-      const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000)
-      await exited
-      clearTimeout(timeout)
-    }
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-  const memoryWaiters: Array<(rss: number) => void> = []
-  child.on('message', (message: { type: string; rss?: number }) => {
-    if (message.type === 'memory') memoryWaiters.shift()?.(message.rss ?? NaN)
-  })
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve())
-    void exited.then(() => reject(new Error(`the connector exited during start-up (code ${child.exitCode})`)))
-  })
-  const pid = child.pid!
-  return {
-    base,
-    pid,
-    // /proc where there is one; otherwise the child reports its own (its event loop may delay that).
-    rss: async () => procStatus(pid)?.rss ?? new Promise<number>((resolve) => {
-      memoryWaiters.push(resolve)
-      child.send({ type: 'memory' })
-    }),
-    resetPeak() {
-      try {
-        writeFileSync(`/proc/${pid}/clear_refs`, '5')
-        return true
-      } catch {
-        return false
-      }
-    },
-    peak: () => procStatus(pid)?.hwm,
-    close,
-  }
 }
 
 /** Admin API call over node:http: a 100,000-member sync with ?wait=true outlasts fetch's 300 s header timeout. */

@@ -1,10 +1,11 @@
 import { buildApp } from '../../connector/app.ts'
 import { testConfig } from '../helpers/test-config.ts'
 
-// The connector alone in a child process for `npm run bench:sync`, so that its resident memory is
+// The connector alone in a child process for the benchmarks, so that its resident memory is
 // measured without the simulators'. Started with fork(): configuration comes as JSON in
 // BENCH_CONNECTOR_ENV (variables as in .env); it says { type: 'ready' } once listening, answers
-// { type: 'memory' } with process.memoryUsage(), closes on { type: 'close' }, and exits when the
+// { type: 'memory' } with process.memoryUsage() (after a full collection when started with
+// --expose-gc), closes on { type: 'close' }, and exits when the
 // bench process goes away.
 
 interface Message { type: 'memory' | 'close' }
@@ -24,7 +25,10 @@ async function close(code: number): Promise<never> {
 }
 
 process.on('message', (message: Message) => {
-  if (message.type === 'memory') send({ type: 'memory', ...process.memoryUsage() })
+  if (message.type === 'memory') {
+    ;(globalThis as { gc?: () => void }).gc?.()
+    send({ type: 'memory', ...process.memoryUsage() })
+  }
   else if (message.type === 'close') void close(0)
 })
 process.on('disconnect', () => void close(0))
