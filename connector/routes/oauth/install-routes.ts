@@ -32,7 +32,8 @@ function cannotUse(reply: FastifyReply, status: number, line: string) {
 function failure(reply: FastifyReply, provider: CrmProvider, error: unknown) {
   const name = provider.label
   if (error instanceof OAuthStateError) return page(reply, 400, 'This install link cannot be used', [error.message, `Start again from the ${name} install button.`])
-  if (error instanceof CrmNotConfiguredError) return page(reply, 503, `${name} is not set up on this connector`, [error.message])
+  // Nothing to install into here: that CRM is not offered by this deployment.
+  if (error instanceof CrmNotConfiguredError) return page(reply, 404, `${name} is not set up on this connector`, [error.message])
   if (error instanceof CrmError) {
     if (error.code === 'INVALID_GRANT') return page(reply, 400, `${name} did not accept the authorisation`, ['The authorisation code was refused (it may have expired or been used). Start the install again.'])
     return page(reply, 502, `${name} could not complete the install`, [`${name} answered with an error (${error.platformCode ?? error.code}). Nothing was stored; try again in a moment.`])
