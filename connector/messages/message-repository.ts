@@ -12,6 +12,8 @@ export { MESSAGE_STATUSES, type MessageStatus } from './status-order.ts'
 
 export interface NewMessage {
   idempotencyKey: string
+  /** A digest of the request the message was made from, for keys a caller chose. */
+  requestHash?: string
   numberId: string
   recipient: string
   kind: 'template' | 'text'
@@ -48,16 +50,35 @@ export function isUuid(value: string): boolean {
   return UUID.test(value)
 }
 
-/** Inserts the message unless its idempotency key exists; returns the id either way. */
+/** An idempotency key used again with a different request. */
+export class IdempotencyKeyReusedError extends Error {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED'
+  constructor() {
+    super('This idempotency key was used before with a different request; use a new key for a new message')
+    this.name = 'IdempotencyKeyReusedError'
+  }
+}
+
+/**
+ * Inserts the message unless its idempotency key exists; returns the id either way. With a
+ * `requestHash`, a key that exists for another request throws IdempotencyKeyReusedError.
+ */
 export async function enqueueMessage(db: Queryable, m: NewMessage): Promise<{ id: string; created: boolean }> {
   const inserted = await db.query<{ id: string }>(
-    `INSERT INTO messages (idempotency_key, number_id, recipient, kind, template_name, template_language, content, purpose)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-    [m.idempotencyKey, m.numberId, m.recipient, m.kind, m.templateName ?? null, m.templateLanguage ?? null, JSON.stringify(m.content), m.purpose ?? 'send'],
+    `INSERT INTO messages (idempotency_key, number_id, recipient, kind, template_name, template_language, content, purpose, request_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+    [m.idempotencyKey, m.numberId, m.recipient, m.kind, m.templateName ?? null, m.templateLanguage ?? null, JSON.stringify(m.content), m.purpose ?? 'send', m.requestHash ?? null],
   )
   if (inserted.rows[0]) return { id: inserted.rows[0].id, created: true }
-  const existing = await db.query<{ id: string }>('SELECT id FROM messages WHERE idempotency_key = $1', [m.idempotencyKey])
-  return { id: existing.rows[0]!.id, created: false }
+  return { id: (await messageForKey(db, m.idempotencyKey, m.requestHash))!, created: false }
+}
+
+/** The message made earlier under this idempotency key, if any; another request's key throws IdempotencyKeyReusedError. */
+export async function messageForKey(db: Queryable, idempotencyKey: string, requestHash: string | undefined): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string; request_hash: string | null }>('SELECT id, request_hash FROM messages WHERE idempotency_key = $1', [idempotencyKey])
+  const first = rows[0]
+  if (first && requestHash && first.request_hash && first.request_hash !== requestHash) throw new IdempotencyKeyReusedError()
+  return first?.id
 }
 
 function errorOf(e: StatusEvent): { code: number | null; title: string | null; details: string | null } {

@@ -32,5 +32,9 @@ export const SendMessageBody = Type.Object({
     language: Type.String({ minLength: 2, maxLength: 15, pattern: '^[a-z]{2,3}(_[A-Za-z]{2,4})?$' }),
   }, { additionalProperties: false }),
   bodyParameters: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { maxItems: 100, description: 'Values for {{1}}…{{n}} of the template body' })),
-  idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Repeat a request with the same key and it is sent once' })),
+  idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Repeat a request with the same key and it is sent once (or send the Idempotency-Key header)' })),
 }, { additionalProperties: false })
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The same request with the same key creates nothing new; another request with it is 409' })),
+})

@@ -18,6 +18,7 @@ export const WhatsAppNumberList = Type.Array(WhatsAppNumber)
 export const ConnectNumberBody = Type.Object({
   phoneNumberId: Type.String({ pattern: '^\\d{5,32}$', description: "Meta's phone number id (not the phone number)" }),
   wabaId: Type.String({ pattern: '^\\d{5,32}$', description: 'WhatsApp Business Account id' }),
-  accessToken: Type.String({ minLength: 10, maxLength: 4096, description: 'System-user access token with whatsapp_business_messaging and whatsapp_business_management' }),
+  // Sent as an Authorization header: only what a header can carry (Meta's tokens are letters and digits).
+  accessToken: Type.String({ minLength: 10, maxLength: 4096, pattern: '^[\\x21-\\x7E]+$', description: 'System-user access token with whatsapp_business_messaging and whatsapp_business_management' }),
   messagesPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 80 })),
 }, { additionalProperties: false })

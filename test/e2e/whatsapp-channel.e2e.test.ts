@@ -145,6 +145,25 @@ describe('sending and following statuses', () => {
     expect(s.graph.stats().acceptedByRecipient['4915199999999']).toBe(1)
   })
 
+  test('a key used again with another request is 409 and sends nothing; the Idempotency-Key header works the same', async () => {
+    const first = { numberId, to: '+4915188888888', template: { name: 'order_update', language: 'en' } }
+    const send = (body: unknown, key: string) => fetch(`${s.url}/api/v1/messages`, {
+      method: 'POST', headers: { ...adminHeaders, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(body),
+    }).then(async (res) => ({ status: res.status, json: (await res.json()) as any }))
+    const a = await send(first, 'order-4712-shipped')
+    expect(a.status).toBe(202)
+    // The same request, its keys in another order: the first message again.
+    const again = await send({ template: { language: 'en', name: 'order_update' }, to: '+4915188888888', numberId }, 'order-4712-shipped')
+    expect(again).toMatchObject({ status: 202, json: { id: a.json.id } })
+    const other = await send({ ...first, to: '+4915177777777' }, 'order-4712-shipped')
+    expect(other).toMatchObject({ status: 409, json: { code: 'IDEMPOTENCY_KEY_REUSED' } })
+    const mismatch = await send({ ...first, idempotencyKey: 'something-else' }, 'order-4712-shipped')
+    expect(mismatch).toMatchObject({ status: 400, json: { code: 'IDEMPOTENCY_KEY_MISMATCH' } })
+    await messageWithStatus(a.json.id, 'read')
+    expect(s.graph.stats().acceptedByRecipient['4915188888888']).toBe(1)
+    expect(s.graph.stats().acceptedByRecipient['4915177777777']).toBeUndefined()
+  })
+
   test('an unknown message is 404', async () => {
     const r = await api('GET', '/messages/wamid.nope')
     expect(r.status).toBe(404)

@@ -25,6 +25,8 @@ test.each([
   ['a boolean for a number', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-token-0123456789', messagesPerSecond: true }],
   ['a string for a number', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-token-0123456789', messagesPerSecond: '80' }],
   ['a boolean for an array', '/api/v1/segments', { installationId: '6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b', name: 'x', source: { type: 'hubspot_list', id: '1' }, phoneProperties: true, defaultCountry: 'US' }],
+  ['an access token no HTTP header can carry', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG token\nwith a newline' }],
+  ['an access token with characters outside ASCII', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-tökén-0123456789' }],
   ['an undeclared field', '/api/v1/consent', { phone: '+14155552671', state: 'opted_out', evidence: { note: 'n' }, extra: 1 }],
   ['an undeclared nested field', '/api/v1/consent', { phone: '+14155552671', state: 'opted_out', evidence: { note: 'n', hidden: true } }],
 ])('%s is a 400', async (_name, url, body) => {

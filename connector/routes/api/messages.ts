@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { consentStatus } from '../../consent/consent-ledger.ts'
 import { AppError, notFound } from '../../errors.ts'
-import { enqueueMessage, findMessage } from '../../messages/message-repository.ts'
+import { enqueueMessage, findMessage, IdempotencyKeyReusedError, messageForKey } from '../../messages/message-repository.ts'
 import { findNumber } from '../../numbers/number-repository.ts'
 import { e164ToWaId } from '../../phones/phone-number.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
-import { MessageIdParams, MessageView, SendMessageBody } from '../../schemas/messages.ts'
+import { IdempotencyHeaders, MessageIdParams, MessageView, SendMessageBody } from '../../schemas/messages.ts'
+import { requestDigest } from '../../security/request-digest.ts'
 import { phoneParam } from './phone-param.ts'
 import type { RouteOptions } from '../../services.ts'
 
@@ -30,10 +31,22 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       tags: ['messages'],
       summary: 'Send one approved template to one person (queued, paced, consent-checked)',
       body: SendMessageBody,
+      headers: IdempotencyHeaders,
       response: { 202: MessageView, ...ErrorResponses },
     },
   }, async (request, reply) => {
-    const body = request.body
+    const { idempotencyKey: bodyKey, ...body } = request.body
+    const headerKey = request.headers['idempotency-key']
+    if (headerKey && bodyKey && headerKey !== bodyKey) throw new AppError(400, 'IDEMPOTENCY_KEY_MISMATCH', 'The Idempotency-Key header and the body\'s idempotencyKey differ; send one')
+    const key = headerKey ?? bodyKey
+    const requestHash = key ? requestDigest(body) : undefined
+    const reused = (error: unknown) => {
+      if (error instanceof IdempotencyKeyReusedError) throw new AppError(409, error.code, error.message)
+      throw error
+    }
+    // A retry answers the first message as it is now, whatever changed since (consent included).
+    const prior = key ? await messageForKey(services.db, `api:${key}`, requestHash).catch(reused) : undefined
+    if (prior) return reply.code(202).send((await findMessage(services.db, prior))!)
 
     const phone = phoneParam(body.to)
     const number = await findNumber(services.db, body.numberId)
@@ -42,8 +55,9 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       throw new AppError(409, 'RECIPIENT_OPTED_OUT', 'The recipient has opted out of WhatsApp messages; nothing was queued')
     }
     const params = body.bodyParameters ?? []
-    const { id } = await enqueueMessage(services.db, {
-      idempotencyKey: body.idempotencyKey ? `api:${body.idempotencyKey}` : `api:${randomUUID()}`,
+    const enqueued = enqueueMessage(services.db, {
+      idempotencyKey: key ? `api:${key}` : `api:${randomUUID()}`,
+      ...(requestHash ? { requestHash } : {}),
       numberId: number.id,
       recipient: e164ToWaId(phone),
       kind: 'template',
@@ -51,6 +65,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       templateLanguage: body.template.language,
       content: params.length ? { components: [{ type: 'body', parameters: params.map((text) => ({ type: 'text', text })) }] } : {},
     })
+    const { id } = await enqueued.catch(reused)
     services.dispatcher.nudge()
     // The row was inserted just above, so it is there.
     return reply.code(202).send((await findMessage(services.db, id))!)
