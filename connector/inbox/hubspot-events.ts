@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { recordConsentEvent } from '../consent/consent-ledger.ts'
 import { findRecordRecipient } from '../contacts/crm-record-repository.ts'
 import type { Transaction } from '../db/database.ts'
+import { requestDigest } from '../security/request-digest.ts'
 import { consentFromCrmValue } from '../segments/consent-value.ts'
 
 // Applies stored HubSpot contact webhooks (an array of events per delivery, reference hubspot.md
@@ -55,7 +56,8 @@ async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: D
     source: 'crm_hubspot_webhook',
     evidence: { eventId: e.eventId ?? null, property: e.propertyName, value: e.propertyValue ?? null, changeSource: e.changeSource ?? null, objectId: String(e.objectId) },
     occurredAt: e.occurredAt ? new Date(e.occurredAt) : receivedAt,
-    dedupeKey: `hs-event:${e.portalId}:${e.eventId}`,
+    // A redelivery repeats the eventId; an event without one is told apart by what it says.
+    dedupeKey: `hs-event:${e.portalId}:${e.eventId ?? `content:${requestDigest(e)}`}`,
   })
   deps.onEvent?.('hubspot', 'consent')
 }

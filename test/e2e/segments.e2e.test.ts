@@ -135,6 +135,28 @@ describe('HubSpot list → segment', () => {
     expect(c.installations).toEqual([{ installationId: s.installationId, crm: 'hubspot', accountId: String(s.portalId), state: 'opted_out' }])
   })
 
+  test('HubSpot events without an eventId are told apart by their content: a redelivery counts once, a later change counts', async () => {
+    const [, , , , e] = s.sim.listMembers(s.portalId, listId)
+    s.sim.setContactProperties(s.portalId, e!, { mobilephone: '+14155550177', whatsapp_opt_in: 'true' })
+    await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
+    const url = `${s.base}/webhooks/hubspot`
+    const deliver = async (value: string, occurredAt: number) => {
+      const body = JSON.stringify([{ portalId: s.portalId, subscriptionType: 'contact.propertyChange', objectId: Number(e), propertyName: 'whatsapp_opt_in', propertyValue: value, changeSource: 'CRM_UI', occurredAt }])
+      const ts = Date.now()
+      const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-request-timestamp': String(ts), 'x-hubspot-signature-v3': signatureV3(s.sim.apps()[0]!.clientSecret, 'POST', url, body, ts) } })
+      expect(res.status).toBe(200)
+    }
+    const t = Date.now()
+    await deliver('false', t)
+    await deliver('true', t + 1000)
+    await deliver('true', t + 1000)
+    const hubspotEvents = async () => (await s.api('GET', '/consent?phone=%2B14155550177')).json.events.filter((ev: { source: string }) => ev.source === 'crm_hubspot_webhook')
+    for (let i = 0; i < 100 && (await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot' AND state = 'pending'`)).rows[0]!.n > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    const events = await hubspotEvents()
+    expect(events.map((ev: { state: string }) => ev.state)).toEqual(['opted_in', 'opted_out'])
+    expect((await s.api('GET', '/consent?phone=%2B14155550177')).json.state).toBe('opted_in')
+  })
+
   test('a HubSpot webhook with a wrong or old signature is 401 and stores nothing', async () => {
     const { rows: before } = await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot'`)
     const body = JSON.stringify([{ eventId: 1, portalId: s.portalId, subscriptionType: 'contact.propertyChange', objectId: 1, propertyName: 'whatsapp_opt_in', propertyValue: 'false' }])
