@@ -133,11 +133,12 @@ export async function syncHistory(db: Queryable, segmentId: string, limit = 20):
   return rows.map(toSyncView)
 }
 
-export async function findSync(db: Queryable, syncId: string): Promise<SyncView | undefined> {
+/** A sync by id; with `segmentId`, only if it is that segment's. */
+export async function findSync(db: Queryable, syncId: string, segmentId?: string): Promise<SyncView | undefined> {
   const { rows } = await db.query<SyncRow>(
     `SELECT id, status, mode, trigger, added, removed, unchanged, invalid, crm_calls, pages, started_at, finished_at, error_code, error
-     FROM segment_syncs WHERE id = $1`,
-    [syncId],
+     FROM segment_syncs WHERE id = $1 AND ($2::uuid IS NULL OR segment_id = $2::uuid)`,
+    [syncId, segmentId ?? null],
   )
   return rows[0] ? toSyncView(rows[0]) : undefined
 }

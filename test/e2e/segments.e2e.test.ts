@@ -157,6 +157,14 @@ describe('HubSpot list → segment', () => {
     expect((await s.api('GET', '/consent?phone=%2B14155550177')).json.state).toBe('opted_in')
   })
 
+  test("a sync is found only under its own segment", async () => {
+    const sync = (await s.api('POST', `/segments/${segmentId}/sync?wait=true`)).json
+    expect((await s.api('GET', `/segments/${segmentId}/syncs/${sync.id}`)).json).toMatchObject({ id: sync.id })
+    const other = await s.api('GET', `/segments/6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b/syncs/${sync.id}`)
+    expect(other.status).toBe(404)
+    expect(other.json.code).toBe('NOT_FOUND')
+  })
+
   test('a HubSpot webhook with a wrong or old signature is 401 and stores nothing', async () => {
     const { rows: before } = await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot'`)
     const body = JSON.stringify([{ eventId: 1, portalId: s.portalId, subscriptionType: 'contact.propertyChange', objectId: 1, propertyName: 'whatsapp_opt_in', propertyValue: 'false' }])

@@ -104,9 +104,10 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: S
   app.get('/segments/:id/syncs/:syncId', {
     schema: { tags: ['segments'], summary: 'One sync', params: SyncParams, response: { 200: SegmentSync, ...ErrorResponses } },
   }, async (request) => {
-    const { syncId } = request.params
-    const sync = await findSync(services.db, syncId)
-    if (!sync) throw notFound('Sync', syncId)
+    const { id, syncId } = request.params
+    // A sub-resource answers only under its own segment.
+    const sync = await findSync(services.db, syncId, id)
+    if (!sync) throw notFound(`Sync of segment ${id}`, syncId)
     return sync
   })
 
