@@ -136,3 +136,9 @@ export async function consentStatusByInstallation(db: Queryable, phone: string, 
   )
   return new Map(rows.map((r) => [r.installation_id, r.state ?? 'unknown']))
 }
+
+/** The installations that hold consent events for this match key. */
+export async function installationsWithConsent(db: Queryable, matchKey: string): Promise<string[]> {
+  const { rows } = await db.query<{ installation_id: string }>('SELECT DISTINCT installation_id FROM consent_events WHERE match_key = $1 AND installation_id IS NOT NULL', [matchKey])
+  return rows.map((r) => r.installation_id)
+}

@@ -23,3 +23,9 @@ export async function upsertContacts(db: Queryable, installationId: string, cont
   )
   return new Map(rows.map((r) => [r.match_key, r.id]))
 }
+
+/** The installations that have a recipient with this match key. */
+export async function installationsWithRecipient(db: Queryable, matchKey: string): Promise<string[]> {
+  const { rows } = await db.query<{ installation_id: string }>('SELECT DISTINCT installation_id FROM contacts WHERE match_key = $1', [matchKey])
+  return rows.map((r) => r.installation_id)
+}

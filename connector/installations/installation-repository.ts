@@ -1,6 +1,5 @@
 import type { CrmKind } from '../../crm-adapters/crm-adapter.ts'
 import type { Queryable } from '../db/database.ts'
-import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 
 export type { CrmKind }
 export type InstallationStatus = 'active' | 'needs_reauth' | 'uninstalled'
@@ -139,17 +138,10 @@ export async function listInstallations(db: Queryable): Promise<Installation[]> 
   return rows.map(toInstallation)
 }
 
-/** Installations where the number belongs to a synced record or has its own consent events. */
-export async function installationsOf(db: Queryable, phone: string, only?: string): Promise<Installation[]> {
-  const key = whatsappMatchKey(phone)
-  const { rows } = await db.query<Row>(
-    `SELECT ${INSTALLATION_COLUMNS} FROM installations i
-     WHERE ($2::uuid IS NULL OR i.id = $2::uuid)
-       AND (EXISTS (SELECT 1 FROM contacts c WHERE c.installation_id = i.id AND c.match_key = $1)
-         OR EXISTS (SELECT 1 FROM consent_events e WHERE e.installation_id = i.id AND e.match_key = $1))
-     ORDER BY i.installed_at, i.id`,
-    [key, only ?? null],
-  )
+/** Installations by id, in the order they were installed. */
+export async function installationsByIds(db: Queryable, ids: readonly string[]): Promise<Installation[]> {
+  if (!ids.length) return []
+  const { rows } = await db.query<Row>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE id = ANY($1::uuid[]) ORDER BY installed_at, id`, [ids])
   return rows.map(toInstallation)
 }
 

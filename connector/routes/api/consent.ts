@@ -1,21 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { consentHistory, consentStatusByInstallation, currentState, recordConsentEvent } from '../../consent/consent-ledger.ts'
+import { recordConsentEvent } from '../../consent/consent-ledger.ts'
+import { consentRecord } from '../../consent/consent-record.ts'
 import { AppError } from '../../errors.ts'
-import { findInstallation, installationsOf } from '../../installations/installation-repository.ts'
+import { findInstallation } from '../../installations/installation-repository.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { ConsentQuery, ConsentRecord, ManualConsentChange } from '../../schemas/consent.ts'
 import type { RouteOptions } from '../../services.ts'
 import { phoneParam } from './phone-param.ts'
 
 export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  const consentRecord = async (phone: string, installationId: string | undefined) => {
-    const events = await consentHistory(services.db, phone, installationId)
-    const known = await installationsOf(services.db, phone, installationId)
-    const states = await consentStatusByInstallation(services.db, phone, known.map((i) => i.id))
-    const installations = known.map((i) => ({ installationId: i.id, crm: i.crm, accountId: i.accountId, state: states.get(i.id) ?? 'unknown' }))
-    return { phone, state: currentState(events), events, writebacks: [], installations }
-  }
-
   app.get('/consent', {
     schema: {
       tags: ['consent'],
@@ -25,7 +18,7 @@ export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
   }, async (request) => {
     const q = request.query
-    return consentRecord(phoneParam(q.phone), q.installationId)
+    return consentRecord(services.db, phoneParam(q.phone), q.installationId)
   })
 
   app.post('/consent', {
@@ -51,6 +44,6 @@ export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       evidence: body.evidence,
       occurredAt,
     })
-    return reply.code(201).send(await consentRecord(phone, body.installationId))
+    return reply.code(201).send(await consentRecord(services.db, phone, body.installationId))
   })
 }
