@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox'
+import { SEGMENT_SOURCE_TYPES } from '../../crm-adapters/crm-adapter.ts'
+import { literalUnion } from './common.ts'
 
 /** An installed CRM account as the API shows it: never its tokens. */
 export const InstallationView = Type.Object({
@@ -19,3 +21,20 @@ export const InstallationView = Type.Object({
 export const InstallationList = Type.Array(InstallationView)
 
 export const UninstallResult = Type.Object({ installation: InstallationView, revoked: Type.Boolean() })
+
+/** The CRM's own lists a segment can be made from. */
+export const SourcesQuery = Type.Object({
+  type: Type.Optional(literalUnion(SEGMENT_SOURCE_TYPES, { description: 'Only sources of this type' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Names containing this' })),
+})
+
+export const SegmentSourceView = Type.Object({
+  type: literalUnion(SEGMENT_SOURCE_TYPES),
+  id: Type.String(),
+  name: Type.String(),
+  size: Type.Optional(Type.Integer()),
+  objectType: Type.Optional(Type.String()),
+  processingType: Type.Optional(Type.String()),
+})
+
+export const SegmentSourceList = Type.Array(SegmentSourceView)

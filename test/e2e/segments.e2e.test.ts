@@ -22,6 +22,16 @@ describe('HubSpot list → segment', () => {
     await s?.close()
   })
 
+  test("the portal's own lists are offered as sources, filtered by type and name", async () => {
+    const all = await s.api('GET', `/installations/${s.installationId}/sources`)
+    expect(all.status).toBe(200)
+    expect(all.json).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'hubspot_list', id: listId, name: 'Spring customers', processingType: 'MANUAL' })]))
+    expect((await s.api('GET', `/installations/${s.installationId}/sources?type=hubspot_list&q=Spring`)).json.map((x: { id: string }) => x.id)).toContain(listId)
+    const wrong = await s.api('GET', `/installations/${s.installationId}/sources?type=salesforce_campaign`)
+    expect(wrong).toMatchObject({ status: 400, json: { code: 'SOURCE_CRM_MISMATCH' } })
+    expect((await s.api('GET', '/installations/6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b/sources')).status).toBe(404)
+  })
+
   const body = () => ({
     installationId: s.installationId,
     name: 'Spring customers on WhatsApp',
@@ -311,6 +321,13 @@ describe('Salesforce campaign → segment', () => {
     expect(members.filter((m: { phoneStatus: string }) => m.phoneStatus === 'ok').every((m: { phone: string }) => /^\+\d{8,15}$/.test(m.phone))).toBe(true)
     segmentId = created.json.id
     campaignId = campaign.id
+  })
+
+  test("the org's campaigns are offered as sources", async () => {
+    const sources = await s.api('GET', `/installations/${s.installationId}/sources?type=salesforce_campaign`)
+    expect(sources.status).toBe(200)
+    expect(sources.json).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'salesforce_campaign', id: campaignId, name: 'Webinar' })]))
+    expect(sources.json.every((x: { type: string }) => x.type === 'salesforce_campaign')).toBe(true)
   })
 
   test('a re-sync reads only what Salesforce reports changed, and ends where a full read would', async () => {

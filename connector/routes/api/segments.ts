@@ -10,6 +10,7 @@ import { memberPage, segmentCounts } from '../../segments/membership-repository.
 import { findSegment, findSync, insertSegment, listSegments, syncHistory, type Segment } from '../../segments/segment-repository.ts'
 import { SyncAlreadyRunningError, type SegmentSyncer } from '../../segments/segment-sync.ts'
 import type { RouteOptions } from '../../services.ts'
+import { crmFailure } from './crm-failure.ts'
 
 export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: SegmentSyncer; scheduler: SegmentScheduler }> = async (app, { services, syncer, scheduler }) => {
   const view = async (s: Segment, withHistory: boolean) => {
@@ -55,8 +56,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: S
       sourceName = (await services.crm.for(installation).getSegmentSource({ type: sourceType, id: body.source.id })).name
     } catch (error) {
       if (error instanceof CrmError && error.code === 'NOT_FOUND') throw new AppError(422, 'SOURCE_NOT_FOUND', `The ${installation.crm} source ${body.source.id} does not exist or is not visible to the installing user`)
-      if (error instanceof CrmError) throw new AppError(error.retryable ? 503 : 422, `CRM_${error.code}`, `${installation.crm} answered: ${error.message}`)
-      throw error
+      throw crmFailure(error, provider.label)
     }
     const segment = await insertSegment(services.db, {
       installationId: installation.id,
