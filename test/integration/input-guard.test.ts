@@ -1,29 +1,17 @@
-import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { buildApp } from '../../connector/app.ts'
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
-import { adminHeaders, testConfig } from '../helpers/test-config.ts'
+import { expect, test } from 'vitest'
+import { useTestApp } from '../helpers/test-app.ts'
+import { adminHeaders } from '../helpers/test-config.ts'
 
 // Text PostgreSQL cannot store (NUL, unpaired surrogates) is a 400 naming where it is, on every
 // route, before anything is written; these are the requests that answered 500 before.
 
-let tdb: TestDatabase
-let app: FastifyInstance
+const t = useTestApp()
 
-beforeAll(async () => {
-  tdb = await createTestDatabase()
-  app = await buildApp(testConfig(), { db: tdb.db, workers: false })
-})
-afterAll(async () => {
-  await app?.close()
-  await tdb?.dispose()
-})
-
-const events = async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM consent_events')).rows[0]!.n
+const events = async () => (await t.tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM consent_events')).rows[0]!.n
 
 test('a NUL inside a JSON body', async () => {
   const before = await events()
-  const res = await app.inject({
+  const res = await t.app.inject({
     method: 'POST', url: '/api/v1/consent', headers: { ...adminHeaders, 'content-type': 'application/json' },
     payload: '{"phone":"+14155552671","state":"opted_out","evidence":{"note":"abc\\u0000def"}}',
   })
@@ -33,10 +21,10 @@ test('a NUL inside a JSON body', async () => {
 })
 
 test('a NUL in a path parameter and in a query', async () => {
-  const path = await app.inject({ url: '/api/v1/messages/%00', headers: adminHeaders })
+  const path = await t.app.inject({ url: '/api/v1/messages/%00', headers: adminHeaders })
   expect(path.statusCode).toBe(400)
   expect(path.json().code).toBe('INVALID_CHARACTERS')
-  const query = await app.inject({ url: '/api/v1/consent?phone=%2B1415%00', headers: adminHeaders })
+  const query = await t.app.inject({ url: '/api/v1/consent?phone=%2B1415%00', headers: adminHeaders })
   expect(query.statusCode).toBe(400)
 })
 
@@ -45,14 +33,14 @@ test('an unpaired surrogate in a body value and in a key', async () => {
     '{"installationId":"6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b","name":"x","source":{"type":"hubspot_list","id":"\\ud800"},"phoneProperties":["phone"],"defaultCountry":"US"}',
     '{"\\udc00":1}',
   ]) {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/segments', headers: { ...adminHeaders, 'content-type': 'application/json' }, payload })
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/segments', headers: { ...adminHeaders, 'content-type': 'application/json' }, payload })
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('INVALID_CHARACTERS')
   }
 })
 
 test('well-formed text outside the BMP passes', async () => {
-  const res = await app.inject({
+  const res = await t.app.inject({
     method: 'POST', url: '/api/v1/consent', headers: { ...adminHeaders, 'content-type': 'application/json' },
     payload: JSON.stringify({ phone: '+14155552671', state: 'opted_out', evidence: { note: 'asked by 📱 on WhatsApp' } }),
   })

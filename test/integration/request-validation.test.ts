@@ -1,25 +1,13 @@
-import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, expect, test } from 'vitest'
-import { buildApp } from '../../connector/app.ts'
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
-import { adminHeaders, testConfig } from '../helpers/test-config.ts'
+import { expect, test } from 'vitest'
+import { useTestApp } from '../helpers/test-app.ts'
+import { adminHeaders } from '../helpers/test-config.ts'
 
 // Bodies are taken as typed and closed: a wrong type or an undeclared field is a 400, never
 // coerced or ignored. Query strings are text and are still read as their declared types.
 
-let tdb: TestDatabase
-let app: FastifyInstance
+const t = useTestApp()
 
-beforeAll(async () => {
-  tdb = await createTestDatabase()
-  app = await buildApp(testConfig(), { db: tdb.db, workers: false })
-})
-afterAll(async () => {
-  await app?.close()
-  await tdb?.dispose()
-})
-
-const post = (url: string, body: unknown) => app.inject({ method: 'POST', url, headers: adminHeaders, payload: body as object })
+const post = (url: string, body: unknown) => t.app.inject({ method: 'POST', url, headers: adminHeaders, payload: body as object })
 
 test.each([
   ['a boolean for a number', '/api/v1/whatsapp-numbers', { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-token-0123456789', messagesPerSecond: true }],
@@ -36,6 +24,6 @@ test.each([
 })
 
 test('query strings are still read as their declared types', async () => {
-  const res = await app.inject({ url: '/api/v1/segments/6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b/members?limit=5', headers: adminHeaders })
+  const res = await t.app.inject({ url: '/api/v1/segments/6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b/members?limit=5', headers: adminHeaders })
   expect(res.statusCode).toBe(404)
 })
