@@ -41,6 +41,8 @@ beforeAll(async () => {
   await app.listen({ port, host: '127.0.0.1' })
 })
 afterAll(async () => {
+  // Every HubSpot call of the whole file went to a date-versioned path (numbered ones are refused).
+  expect(hs.stats().refusedNumbered).toEqual({})
   await app?.close()
   await hs?.close()
   await tdb?.dispose()

@@ -19,6 +19,8 @@ describe('HubSpot list → segment', () => {
     listId = seeded.lists[0]!.listId
   })
   afterAll(async () => {
+    // Every HubSpot call of the whole file went to a date-versioned path (numbered ones are refused).
+    expect(s.sim.stats().refusedNumbered).toEqual({})
     await s?.close()
   })
 
