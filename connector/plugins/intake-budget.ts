@@ -33,13 +33,15 @@ export function boundIntake(app: FastifyInstance, budget: IntakeBudget): void {
     if (request.method !== 'POST') return
     if (!budget.signatureHeaders.some((h) => request.headers[h])) {
       budget.onRefused?.('unsigned')
+      // Closing the connection stops the sender there instead of making us read the body to discard it.
+      reply.header('connection', 'close')
       throw new AppError(401, 'BAD_SIGNATURE', `${budget.signatureHeaders.join(' or ')} is missing`)
     }
     const declared = Number(request.headers['content-length'])
     const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, budget.bodyLimit) : budget.bodyLimit
     if (inFlight + bytes > budget.maxInFlightBytes && inFlight > 0) {
       budget.onRefused?.('busy')
-      reply.header('retry-after', '1')
+      reply.header('retry-after', '1').header('connection', 'close')
       throw new AppError(503, 'WEBHOOK_INTAKE_BUSY', `Too many ${budget.source} webhook bodies are being received at once; retry shortly`)
     }
     inFlight += bytes
