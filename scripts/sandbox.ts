@@ -79,6 +79,8 @@ console.log(`   synced list "${list.name}": ${sync.json.added} members in ${sync
 
 const connected = await api('POST', '/whatsapp-numbers', { phoneNumberId: number.phoneNumberId, wabaId: number.wabaId, accessToken: number.accessToken })
 console.log(`1. connected WhatsApp number ${connected.json.displayPhoneNumber} (${connected.status})`)
+// spring_sale is a marketing template: it goes only to people who opted in, so Ada opts in first.
+await api('POST', '/consent', { phone: ada, state: 'opted_in', evidence: { note: 'Ticked the WhatsApp box at checkout (sandbox)' } })
 const sent = await api('POST', '/messages', { numberId: connected.json.id, to: ada, template: { name: 'spring_sale', language: 'en_US' }, bodyParameters: ['Ada', '25%'], idempotencyKey: `sandbox-${Date.now()}` })
 console.log(`2. queued template spring_sale to Ada (…${ada.slice(-4)}): message ${sent.json.id}`)
 let last = ''

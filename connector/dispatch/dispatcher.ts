@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import { isConnectionError, type Database } from '../db/database.ts'
 import { consentStatuses, recordConsentEvent } from '../consent/consent-ledger.ts'
+import { consentRefusal } from '../consent/send-policy.ts'
 import {
-  claimDueMessages, markAccepted, markSendFailed, markSending, markSkippedOptedOut, markStaleSendsUnknown, requeueAfterError, type ClaimedMessage,
+  claimDueMessages, markAccepted, markSendFailed, markSending, markSkippedForConsent, markStaleSendsUnknown, requeueAfterError, type ClaimedMessage,
 } from '../messages/message-repository.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
 import type { SecretBox } from '../security/secret-box.ts'
@@ -60,12 +61,17 @@ export class Dispatcher extends PollingWorker {
   async #claim(): Promise<ClaimedMessage[]> {
     return this.#o.db.transaction(async (tx) => {
       const claimed = await claimDueMessages(tx, this.#o.batchSize)
-      // Consent is checked at the last moment: an opt-out that arrived after queueing still wins.
+      // Consent is checked at the last moment, against the template's category as synced now: an
+      // opt-out (or a withdrawn opt-in) that arrived after queueing still wins. Consent replies are exempt.
       const consent = await consentStatuses(tx, claimed.filter((m) => m.purpose === 'send').map((m) => waIdToE164(m.recipient)))
-      const optedOut = (m: ClaimedMessage) => m.purpose === 'send' && consent.get(waIdToE164(m.recipient)) === 'opted_out'
-      const skipped = claimed.filter(optedOut)
-      const sendable = claimed.filter((m) => !optedOut(m))
-      await markSkippedOptedOut(tx, skipped.map((m) => m.id))
+      const refusal = (m: ClaimedMessage) => m.purpose === 'send' ? consentRefusal(m.template_category, consent.get(waIdToE164(m.recipient)) ?? 'unknown') : undefined
+      const skipped = claimed.flatMap((m) => {
+        const reason = refusal(m)
+        return reason ? [{ id: m.id, reason }] : []
+      })
+      const skippedIds = new Set(skipped.map((s) => s.id))
+      const sendable = claimed.filter((m) => !skippedIds.has(m.id))
+      await markSkippedForConsent(tx, skipped)
       await markSending(tx, sendable.map((m) => m.id))
       skipped.forEach(() => this.#o.onSend?.('skipped'))
       return sendable

@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/database.ts'
+import type { ConsentRefusal } from '../consent/send-policy.ts'
 import { senderJoinSql } from '../numbers/number-repository.ts'
+import { templateCategorySql } from '../templates/template-repository.ts'
 import type { SendComponent } from '../whatsapp/graph-client.ts'
 import type { StatusEvent } from '../whatsapp/webhook-payload.ts'
 import { statusRank, type MessageStatus } from './status-order.ts'
@@ -24,8 +26,8 @@ export interface NewMessage {
 }
 
 export interface MessageError {
-  /** Graph's error code; null when the connector itself stopped the message (e.g. opted out). */
-  code: number | null
+  /** Graph's error code; the connector's reason (e.g. RECIPIENT_OPTED_OUT) when it stopped the message itself. */
+  code: number | string | null
   title: string | null
   details: string | null
 }
@@ -195,6 +197,8 @@ export interface ClaimedMessage {
   purpose: 'send' | 'consent_reply'
   template_name: string | null
   template_language: string | null
+  /** The synced template's category; null for a template never synced (and for texts). */
+  template_category: string | null
   content: { components?: SendComponent[]; body?: string; replyTo?: string }
   attempts: number
   phone_number_id: string
@@ -202,11 +206,15 @@ export interface ClaimedMessage {
   messages_per_second: number
 }
 
-/** Locks up to `limit` queued messages that are due (SKIP LOCKED), with the number each sends from. Inside a transaction. */
+/**
+ * Locks up to `limit` queued messages that are due (SKIP LOCKED), with the number each sends from
+ * and its template's category as last synced (for the consent check). Inside a transaction.
+ */
 export async function claimDueMessages(tx: Queryable, limit: number): Promise<ClaimedMessage[]> {
   const { rows } = await tx.query<ClaimedMessage>(
     `SELECT m.id, m.recipient, m.kind, m.template_name, m.template_language, m.content, m.attempts, m.purpose,
-            n.phone_number_id, n.access_token_enc, n.messages_per_second
+            n.phone_number_id, n.access_token_enc, n.messages_per_second,
+            ${templateCategorySql('n.waba_id', 'm.template_name', 'm.template_language')} AS template_category
      FROM messages m ${senderJoinSql('m.number_id')}
      WHERE m.status = 'queued' AND m.next_attempt_at <= now()
      ORDER BY m.next_attempt_at, m.id LIMIT $1 FOR UPDATE OF m SKIP LOCKED`,
@@ -215,13 +223,16 @@ export async function claimDueMessages(tx: Queryable, limit: number): Promise<Cl
   return rows
 }
 
-/** Claimed messages whose recipient opted out: skipped, never sent. */
-export async function markSkippedOptedOut(db: Queryable, ids: readonly string[]): Promise<void> {
-  if (!ids.length) return
+/** Claimed messages their recipient's consent does not allow: skipped with the reason, never sent. */
+export async function markSkippedForConsent(db: Queryable, skips: ReadonlyArray<{ id: string; reason: ConsentRefusal }>): Promise<void> {
+  if (!skips.length) return
   await db.query(
-    `UPDATE messages SET status = 'skipped', status_rank = $2, error_title = 'Recipient opted out',
-       error_details = 'The recipient''s current consent state is opted_out', updated_at = now() WHERE id = ANY($1::uuid[])`,
-    [ids, statusRank('skipped')],
+    `UPDATE messages m SET status = 'skipped', status_rank = $3, skip_reason = v.reason, updated_at = now(),
+       error_title = CASE v.reason WHEN 'RECIPIENT_OPTED_OUT' THEN 'Recipient opted out' ELSE 'Consent required' END,
+       error_details = CASE v.reason WHEN 'RECIPIENT_OPTED_OUT' THEN 'The recipient''s current consent state is opted_out'
+         ELSE 'A marketing template (or one never synced) goes only to recipients whose current consent state is opted_in' END
+     FROM unnest($1::uuid[], $2::text[]) AS v(id, reason) WHERE m.id = v.id`,
+    [skips.map((s) => s.id), skips.map((s) => s.reason), statusRank('skipped')],
   )
 }
 
@@ -276,6 +287,7 @@ interface MessageRow {
   sending_at: Date | null
   accepted_at: Date | null
   error_code: number | null
+  skip_reason: string | null
   error_title: string | null
   error_details: string | null
 }
@@ -283,7 +295,7 @@ interface MessageRow {
 export async function findMessage(db: Queryable, idOrWamid: string): Promise<MessageView | undefined> {
   const { rows } = await db.query<MessageRow>(
     `SELECT id, wamid, status, recipient, number_id, kind, template_name, template_language, created_at, sending_at, accepted_at,
-            error_code, error_title, error_details
+            error_code, skip_reason, error_title, error_details
      FROM messages WHERE ${isUuid(idOrWamid) ? 'id = $1::uuid' : 'wamid = $1'}`,
     [idOrWamid],
   )
@@ -313,6 +325,6 @@ export async function findMessage(db: Queryable, idOrWamid: string): Promise<Mes
     createdAt: m.created_at.toISOString(),
     history,
   }
-  if (m.error_code !== null || m.error_title !== null) view.error = { code: m.error_code, title: m.error_title, details: m.error_details }
+  if (m.error_code !== null || m.error_title !== null) view.error = { code: m.error_code ?? m.skip_reason, title: m.error_title, details: m.error_details }
   return view
 }

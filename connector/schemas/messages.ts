@@ -15,7 +15,7 @@ export const MessageView = Type.Object({
   createdAt: Type.String(),
   history: Type.Array(Type.Object({ status: Type.String(), at: Type.String() })),
   error: Type.Optional(Type.Object({
-    code: Type.Union([Type.Integer(), Type.Null()]),
+    code: Type.Union([Type.Integer(), Type.String(), Type.Null()], { description: 'Graph\'s error code, or the connector\'s reason when it stopped the message itself (RECIPIENT_OPTED_OUT, CONSENT_REQUIRED)' }),
     title: Type.Union([Type.String(), Type.Null()]),
     details: Type.Union([Type.String(), Type.Null()]),
   })),

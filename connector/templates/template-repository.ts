@@ -54,3 +54,18 @@ export async function listTemplates(db: Queryable, wabaId: string): Promise<Stor
 export async function updateTemplateStatus(db: Queryable, wabaId: string, templateId: string, status: string): Promise<void> {
   await db.query('UPDATE message_templates SET status = $3, updated_at = now() WHERE waba_id = $1 AND template_id = $2', [wabaId, templateId, status])
 }
+
+/**
+ * A scalar SQL expression: the category Graph gave the template `name` in `language` of the
+ * account `wabaId` (SQL expressions), NULL when the connector has never synced it.
+ */
+export function templateCategorySql(wabaId: string, name: string, language: string): string {
+  return `(SELECT t.category FROM message_templates t WHERE t.waba_id = ${wabaId} AND t.name = ${name} AND t.language = ${language}
+    ORDER BY t.updated_at DESC LIMIT 1)`
+}
+
+/** The synced template's category (MARKETING, UTILITY, AUTHENTICATION); undefined when never synced. */
+export async function templateCategory(db: Queryable, wabaId: string, name: string, language: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ category: string | null }>(`SELECT ${templateCategorySql('$1', '$2', '$3')} AS category`, [wabaId, name, language])
+  return rows[0]?.category ?? undefined
+}

@@ -87,6 +87,8 @@ describe('templates', () => {
 
 describe('sending and following statuses', () => {
   test('a template send reaches read through signed webhooks, with biz_opaque_callback_data naming our message', async () => {
+    // spring_sale is a marketing template: it goes only to people who opted in.
+    expect((await api('POST', '/consent', { phone: '+4915123456789', state: 'opted_in', evidence: { note: 'Signed up at the till' } })).status).toBe(201)
     const r = await api('POST', '/messages', { numberId, to: '+4915123456789', template: { name: 'spring_sale', language: 'en_US' }, bodyParameters: ['Ada', '25%'] })
     expect(r.status).toBe(202)
     const m = await messageWithStatus(r.json.id, 'read')
@@ -117,6 +119,9 @@ describe('sending and following statuses', () => {
 
   test('a person who stopped marketing (async 131050) is opted out, and the next send is refused', async () => {
     s.graph.failRecipient('4917612345678', { code: 131050, mode: 'async' })
+    // Opted in a minute before: Meta's opt-out carries a whole-second timestamp, so it must come later to win.
+    const optedInAt = new Date(Date.now() - 60_000).toISOString()
+    expect((await api('POST', '/consent', { phone: '+4917612345678', state: 'opted_in', evidence: { note: 'Signed up at the till' }, occurredAt: optedInAt })).status).toBe(201)
     const r = await api('POST', '/messages', { numberId, to: '+4917612345678', template: { name: 'spring_sale', language: 'en_US' }, bodyParameters: ['Bo', '10%'] })
     const m = await messageWithStatus(r.json.id, 'failed')
     expect(m.error.code).toBe(131050)

@@ -71,6 +71,8 @@ beforeAll(async () => {
   const installationId = (await api('GET', '/installations'))[0].id as string
   const numberId = (await api('POST', '/whatsapp-numbers', { phoneNumberId: NUMBER.phoneNumberId, wabaId: NUMBER.wabaId, accessToken: NUMBER.accessToken })).id as string
   const segmentId = (await api('POST', '/segments', { installationId, name: 'Fuzz', source: { type: 'hubspot_list', id: String(list.listId) }, phoneProperties: ['mobilephone', 'phone'], defaultCountry: 'US' })).id as string
+  // spring_sale counts as marketing (never synced here): it goes only to people who opted in.
+  await api('POST', '/consent', { phone: '+14155552671', state: 'opted_in', evidence: { note: 'Fuzz recipient' } })
   const messageId = (await api('POST', '/messages', { numberId, to: '+14155552671', template: { name: 'spring_sale', language: 'en_US' }, bodyParameters: ['Ada', '10%'] })).id as string
   Object.assign(samples, {
     id: [installationId, numberId, segmentId, messageId], installationId: [installationId], numberId: [numberId], segmentId: [segmentId],

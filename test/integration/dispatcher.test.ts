@@ -46,6 +46,8 @@ test('an opt-out after queueing skips the send; a consent reply still goes out',
   const kept = await enqueueMessage(tdb.db, { ...template, idempotencyKey: 'k1', recipient: '14155550111' })
   const stopped = await enqueueMessage(tdb.db, { ...template, idempotencyKey: 'k2', recipient: '14155550112' })
   const reply = await enqueueMessage(tdb.db, { idempotencyKey: 'k3', numberId, recipient: '14155550112', kind: 'text', content: { body: 'Unsubscribed' }, purpose: 'consent_reply' })
+  // 'promo' was never synced, so it counts as marketing: the kept recipient has opted in.
+  await recordConsentEvent(tdb.db, { phone: '+14155550111', state: 'opted_in', source: 'test', evidence: {}, occurredAt: new Date() })
   await recordConsentEvent(tdb.db, { phone: '+14155550112', state: 'opted_out', source: 'test', evidence: {}, occurredAt: new Date() })
 
   const outcomes: string[] = []
@@ -56,6 +58,6 @@ test('an opt-out after queueing skips the send; a consent reply still goes out',
   expect(outcomes.sort()).toEqual(['accepted', 'accepted', 'skipped'])
   expect((await findMessage(tdb.db, kept.id))?.status).toBe('accepted')
   expect((await findMessage(tdb.db, reply.id))?.status).toBe('accepted')
-  expect(await findMessage(tdb.db, stopped.id)).toMatchObject({ status: 'skipped', wamid: null, error: { code: null, title: 'Recipient opted out' } })
+  expect(await findMessage(tdb.db, stopped.id)).toMatchObject({ status: 'skipped', wamid: null, error: { code: 'RECIPIENT_OPTED_OUT', title: 'Recipient opted out' } })
   expect(await dispatcher.runOnce()).toBe(0)
 })

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { consentStatus } from '../../consent/consent-ledger.ts'
+import { consentRefusal, REFUSAL_MESSAGES } from '../../consent/send-policy.ts'
 import { AppError, notFound } from '../../errors.ts'
 import { enqueueMessage, findMessage, IdempotencyKeyReusedError, messageForKey } from '../../messages/message-repository.ts'
 import { findNumber } from '../../numbers/number-repository.ts'
 import { e164ToWaId } from '../../phones/phone-number.ts'
+import { templateCategory } from '../../templates/template-repository.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { IdempotencyHeaders, MessageIdParams, MessageView, SendMessageBody } from '../../schemas/messages.ts'
 import { requestDigest } from '../../security/request-digest.ts'
@@ -51,9 +53,9 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     const phone = phoneParam(body.to)
     const number = await findNumber(services.db, body.numberId)
     if (!number) throw notFound('WhatsApp number', body.numberId)
-    if ((await consentStatus(services.db, phone)) === 'opted_out') {
-      throw new AppError(409, 'RECIPIENT_OPTED_OUT', 'The recipient has opted out of WhatsApp messages; nothing was queued')
-    }
+    const category = await templateCategory(services.db, number.wabaId, body.template.name, body.template.language)
+    const refusal = consentRefusal(category, await consentStatus(services.db, phone))
+    if (refusal) throw new AppError(409, refusal, `${REFUSAL_MESSAGES[refusal]}; nothing was queued`)
     const params = body.bodyParameters ?? []
     const enqueued = enqueueMessage(services.db, {
       idempotencyKey: key ? `api:${key}` : `api:${randomUUID()}`,
