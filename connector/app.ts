@@ -15,6 +15,7 @@ import { messageRoutes } from './routes/api/messages.ts'
 import { segmentRoutes } from './routes/api/segments.ts'
 import { templateRoutes } from './routes/api/templates.ts'
 import { whatsappNumberRoutes } from './routes/api/whatsapp-numbers.ts'
+import { writebackRoutes } from './routes/api/writebacks.ts'
 import { healthRoutes } from './routes/health.ts'
 import { metricsRoutes } from './routes/metrics.ts'
 import { installRoutes } from './routes/oauth/install-routes.ts'
@@ -65,6 +66,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await api.register(installationRoutes, { services, install: services.install })
     await api.register(segmentRoutes, { services, syncer: services.syncer, scheduler: services.scheduler })
     await api.register(templateRoutes, { services })
+    await api.register(writebackRoutes, { services })
   }, { prefix: '/api/v1' })
   await app.register(async (admin) => {
     requireAdmin(admin, config.adminToken)

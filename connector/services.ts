@@ -21,6 +21,7 @@ import { SegmentSyncer } from './segments/segment-sync.ts'
 import { resolveEncryptionKey } from './security/encryption-key.ts'
 import { SecretBox } from './security/secret-box.ts'
 import { GraphClient, type WhatsAppClient } from './whatsapp/graph-client.ts'
+import { WritebackDrainer } from './writeback/writeback-drainer.ts'
 
 // The domain, composed once from configuration and the manifest, apart from HTTP: buildApp hands
 // it to the routes, and start/stop run its workers.
@@ -54,6 +55,7 @@ export interface Services {
   crm: CrmAdapters
   syncer: SegmentSyncer
   scheduler: SegmentScheduler
+  writebacks: WritebackDrainer
   /** Starts the background workers (inbox, dispatch, schedules). */
   start(): Promise<void>
   /** Stops the workers after their work in flight, and closes the database if it opened it. */
@@ -153,12 +155,16 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const crm = new CrmAdapters({ db, tokens, providers, metrics })
   const syncer = new SegmentSyncer({ db, crm, log: log.child({ component: 'segments' }) })
   const scheduler = new SegmentScheduler({ db, syncer, log: log.child({ component: 'schedules' }) })
+  const writebacks = new WritebackDrainer({ db, crm, providers, log: log.child({ component: 'writeback' }),
+    onOutcome: (crmKind, outcome, count) => metrics.writebacks.inc({ crm: crmKind, outcome }, count),
+  })
 
   return {
-    config, manifest, db, log, secrets, graph, metrics, providers, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm, syncer, scheduler,
+    config, manifest, db, log, secrets, graph, metrics, providers, inboxWriter, inboxProcessor, dispatcher, tokens, install, crm, syncer, scheduler, writebacks,
     async start() {
       inboxProcessor.start()
       dispatcher.start()
+      writebacks.start()
       await scheduler.start()
     },
     async stop() {
@@ -167,6 +173,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
       await inboxWriter.drain()
       await inboxProcessor.stop()
       await dispatcher.stop()
+      await writebacks.stop()
       if (ownsDb) await db.close()
     },
   }

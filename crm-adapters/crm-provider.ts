@@ -74,6 +74,12 @@ export interface AdapterContext {
   observer?: CrmCallObserver
 }
 
+/** A share of a CRM account's API limit, as a token bucket: `burst` calls at once, refilled at `perSecond`. */
+export interface CallBudget {
+  burst: number
+  perSecond: number
+}
+
 export interface CrmProvider {
   readonly kind: CrmKind
   /** The CRM's name as people read it. */
@@ -88,5 +94,9 @@ export interface CrmProvider {
   readonly verifyRequest?: (request: SignedRequest) => SignatureProblem | undefined
   /** The headers its signatures come in: a request with none of them is refused before its body is read. */
   readonly signatureHeaders: readonly string[]
+  /** The most records one consent or engagement write call takes (the CRM's batch maximum). */
+  readonly writeBatchSize: number
+  /** The write calls per account that every connector instance together may start for the outbox. */
+  readonly writeBudget: CallBudget
   createAdapter(context: AdapterContext): CrmAdapter
 }

@@ -57,3 +57,20 @@ export async function findRecordRecipient(db: Queryable, r: { crm: string; accou
   )
   return rows[0] ? { installationId: rows[0].installation_id, phone: rows[0].phone } : undefined
 }
+
+/**
+ * Every CRM record whose recipient has this match key, in the given installations (null: in all),
+ * uninstalled installations left out: the records a consent change of that person is written to.
+ */
+export async function recordsOfRecipient(db: Queryable, matchKey: string, installationIds: readonly string[] | null): Promise<Array<{ installationId: string; objectType: 'contact' | 'lead'; recordId: string }>> {
+  // Joins installations only to leave out the uninstalled ones in the same round trip.
+  const { rows } = await db.query<{ installation_id: string; object_type: 'contact' | 'lead'; record_id: string }>(
+    `SELECT r.installation_id, r.object_type, r.record_id FROM contacts c
+     JOIN crm_records r ON r.contact_id = c.id
+     JOIN installations i ON i.id = r.installation_id AND i.status <> 'uninstalled'
+     WHERE c.match_key = $1 AND ($2::uuid[] IS NULL OR r.installation_id = ANY($2::uuid[]))
+     ORDER BY r.installation_id, r.object_type, r.record_id`,
+    [matchKey, installationIds],
+  )
+  return rows.map((r) => ({ installationId: r.installation_id, objectType: r.object_type, recordId: r.record_id }))
+}

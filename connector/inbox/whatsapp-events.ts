@@ -1,16 +1,18 @@
 import type { Logger } from 'pino'
 import type { Transaction } from '../db/database.ts'
-import { recordConsentEvent, type ConsentState } from '../consent/consent-ledger.ts'
+import type { ConsentState } from '../consent/consent-ledger.ts'
 import type { KeywordMatcher } from '../consent/keywords.ts'
 import { recordInboundMessage } from '../messages/inbound-message-repository.ts'
 import { enqueueMessage, recordWebhookStatuses } from '../messages/message-repository.ts'
 import { findNumberByPhoneNumberId } from '../numbers/number-repository.ts'
 import { updateTemplateStatus } from '../templates/template-repository.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
+import { recordConsentAndWriteBack } from '../writeback/consent-writebacks.ts'
 import { parseWebhookEvents, type InboundEvent, type StatusEvent, type UserPreferenceEvent } from '../whatsapp/webhook-payload.ts'
 
 // Applies one stored WhatsApp webhook body: statuses onto messages, inbound messages into the
-// inbox of conversations, and every opt-out or opt-in signal into the consent ledger.
+// inbox of conversations, and every opt-out or opt-in signal into the consent ledger and, from
+// there, the CRM write-back outbox.
 
 /** Meta's error for a person who stopped marketing messages from this business (reference §2.2). */
 export const MARKETING_OPT_OUT_CODE = 131050
@@ -59,7 +61,7 @@ async function handleStatuses(tx: Transaction, events: StatusEvent[], deps: What
     if (outcome === 'duplicate' || e.status !== 'failed' || !e.recipientId) continue
     const error = e.errors?.find((x) => x.code === MARKETING_OPT_OUT_CODE)
     if (!error) continue
-    await recordConsentEvent(tx, {
+    await recordConsentAndWriteBack(tx, {
       phone: waIdToE164(e.recipientId),
       state: 'opted_out',
       source: 'whatsapp_error_131050',
@@ -85,7 +87,7 @@ async function handleInbound(tx: Transaction, e: InboundEvent, deps: WhatsAppEve
   deps.onEvent?.('inbound', e.type)
   const intent = inboundIntent(e, deps.keywords)
   if (!intent) return
-  const recorded = await recordConsentEvent(tx, {
+  const recorded = await recordConsentAndWriteBack(tx, {
     phone: waIdToE164(e.from),
     state: intent.state,
     source: intent.source,
@@ -111,7 +113,7 @@ async function handlePreference(tx: Transaction, e: UserPreferenceEvent, deps: W
   if (e.category && e.category !== 'marketing_messages') return
   const state: ConsentState | undefined = e.value === 'stop' ? 'opted_out' : e.value === 'resume' ? 'opted_in' : undefined
   if (!state) return
-  await recordConsentEvent(tx, {
+  await recordConsentAndWriteBack(tx, {
     phone: waIdToE164(e.waId),
     state,
     source: 'whatsapp_user_preferences',

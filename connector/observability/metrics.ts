@@ -15,6 +15,9 @@ export function createMetrics() {
     sends: new Counter({ name: 'connector_sends_total', help: 'Send attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
     platformErrors: new Counter({ name: 'connector_platform_errors_total', help: 'Errors returned by Graph and the CRMs, by platform and code', labelNames: ['platform', 'code'], registers: [registry] }),
     graphCalls: new Counter({ name: 'connector_graph_calls_total', help: 'Graph API calls by endpoint and HTTP status', labelNames: ['endpoint', 'status'], registers: [registry] }),
+    writebacks: new Counter({ name: 'connector_writebacks_total', help: 'CRM write-backs settled, by CRM and outcome', labelNames: ['crm', 'outcome'], registers: [registry] }),
+    writebackPending: new Gauge({ name: 'connector_writeback_pending', help: 'CRM write-backs waiting in the outbox, by CRM', labelNames: ['crm'], registers: [registry] }),
+    writebackOldestPending: new Gauge({ name: 'connector_writeback_oldest_pending_seconds', help: 'Age of the oldest pending CRM write-back, by CRM', labelNames: ['crm'], registers: [registry] }),
     crmCalls: new Counter({ name: 'connector_crm_calls_total', help: 'CRM API calls by CRM, endpoint and HTTP status', labelNames: ['crm', 'endpoint', 'status'], registers: [registry] }),
   }
 }

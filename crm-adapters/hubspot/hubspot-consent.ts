@@ -9,7 +9,7 @@ import type { HubSpotHttp } from './hubspot-http.ts'
 import { chunks } from './json.ts'
 
 /** Contacts batch update maximum (reference §4). */
-const BATCH_MAX = 100
+export const CONSENT_BATCH_MAX = 100
 
 /** Contact properties consent is written to; null leaves that detail out. */
 export interface ConsentProperties {
@@ -42,7 +42,7 @@ export class ConsentWriter {
   async #writeProperty(changes: ConsentWrite[]): Promise<Map<string, CrmError>> {
     const errors = new Map<string, CrmError>()
     const endpoint = this.#http.endpoint('POST', 'objects', '/contacts/batch/update')
-    for (const batch of chunks(changes, BATCH_MAX)) {
+    for (const batch of chunks(changes, CONSENT_BATCH_MAX)) {
       const outcome = await withoutNamed(batch, (c) => c.recordId, async (rest) => {
         const response = await this.#http.request(endpoint, {
           // The trace id names each input in a multi-status answer.

@@ -2,6 +2,7 @@ import { CrmError } from '../crm-adapter.ts'
 import type { AdapterContext, CrmOAuth, CrmProvider, Grant } from '../crm-provider.ts'
 import type { CommunicationStore } from './hubspot-engagement.ts'
 import { HubSpotAdapter } from './hubspot-adapter.ts'
+import { CONSENT_BATCH_MAX } from './hubspot-consent.ts'
 import { exchangeCode, introspectToken, refreshAccessToken, revokeToken } from './hubspot-oauth.ts'
 import { HubSpotRateLimiter, type WindowLimit } from './rate-limiter.ts'
 import { checkHubSpotV3 } from './request-signature.ts'
@@ -36,6 +37,10 @@ export function hubspotProvider(options: HubSpotProviderOptions): CrmProvider {
     sourceTypes: ['hubspot_list'],
     setupHint: options.setupHint,
     signatureHeaders: ['x-hubspot-signature-v3'],
+    writeBatchSize: CONSENT_BATCH_MAX,
+    // At most 10 + 3 × 10 = 40 calls in any 10 s window, under half the portal's 100 per 10 s,
+    // leaving the rest to syncs, sends' engagement and the in-process limiter's headroom.
+    writeBudget: { burst: 10, perSecond: 3 },
     oauth: credentials ? hubspotOAuth({ ...options, credentials }) : undefined,
     ...(credentials ? { verifyRequest: (request) => checkHubSpotV3(request, credentials.clientSecret) } : {}),
     createAdapter(context: AdapterContext) {

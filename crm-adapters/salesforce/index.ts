@@ -1,6 +1,7 @@
 import type { AdapterContext, CrmOAuth, CrmProvider } from '../crm-provider.ts'
 import { validationError } from './salesforce-errors.ts'
 import { SalesforceAdapter } from './salesforce-adapter.ts'
+import { COLLECTION_MAX } from './salesforce-writes.ts'
 import type { PackageFields } from './salesforce-soql.ts'
 import { authorizationUrl, exchangeCode, loginHostFor, refreshAccessToken, revokeToken } from './salesforce-oauth.ts'
 
@@ -32,6 +33,10 @@ export function salesforceProvider(options: SalesforceProviderOptions): CrmProvi
     sourceTypes: ['salesforce_campaign', 'salesforce_list_view', 'salesforce_report'],
     setupHint: options.setupHint,
     signatureHeaders: [],
+    writeBatchSize: COLLECTION_MAX,
+    // Salesforce meters calls per day (the adapter's guard pauses near the allocation), not per
+    // second; this keeps an outage's backlog from spending a burst of the day's calls at once.
+    writeBudget: { burst: 5, perSecond: 2 },
     oauth: options.credentials ? salesforceOAuth({ ...options, credentials: options.credentials }) : undefined,
     createAdapter(context: AdapterContext) {
       if (!context.instanceUrl) throw validationError('A Salesforce installation has an instance URL')

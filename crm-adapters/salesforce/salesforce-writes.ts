@@ -10,7 +10,7 @@ import { mergeFacts, parseDescription, taskRecord } from './salesforce-task.ts'
 // (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-upsert.html).
 // A request that fails as a whole throws: every write here is idempotent, so retrying is safe.
 
-const COLLECTION_MAX = 200
+export const COLLECTION_MAX = 200
 /** The external id field is Text(255). */
 const MESSAGE_ID_MAX = 255
 

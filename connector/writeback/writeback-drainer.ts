@@ -1,0 +1,144 @@
+import type { Logger } from 'pino'
+import { CrmError, type CrmAdapter, type WriteResult } from '../../crm-adapters/crm-adapter.ts'
+import type { CrmProviders } from '../../crm-adapters/registry.ts'
+import { isConnectionError, type Database } from '../db/database.ts'
+import type { CrmAdapters } from '../installations/crm-adapters.ts'
+import { installationsByIds, type Installation } from '../installations/installation-repository.ts'
+import { InstallationInactiveError } from '../installations/token-manager.ts'
+import { PollingWorker } from '../jobs/polling-loop.ts'
+import { CONSENT_KIND, consentWins, toConsentWrite } from './consent-writebacks.ts'
+import { DEFAULT_BACKOFF, decideFailure, planRecords, type BackoffPolicy } from './writeback-plan.ts'
+import {
+  claimWritebacks, installationsWithDueWritebacks, markWritebacksDone, markWritebacksFailed, markWritebacksRetry, returnCallBudget, takeCallBudget,
+  type ClaimedWriteback, type Writeback,
+} from './writeback-repository.ts'
+
+// Drains the outbox. Per installation, each batch call first takes a call from the account's
+// budget in the database, shared by every instance; then it leases the due writes of up to a
+// batch of records (FOR UPDATE SKIP LOCKED on each record's oldest pending write, so instances
+// never take the same record and a record's writes go in order), sends each record's latest
+// state in one call and settles every claimed write from the answer. CRM calls run outside any
+// transaction; a lease that outlives a crashed instance expires and the writes are taken again.
+
+/** How one kind of write reaches the CRM; the engagement write-back adds its own. */
+export interface WritebackSender {
+  kind: string
+  send(adapter: CrmAdapter, writes: Writeback[]): Promise<WriteResult[]>
+  /** At equal source times, whether a wins over b. */
+  wins?(a: Writeback, b: Writeback): boolean
+}
+
+export const consentSender: WritebackSender = {
+  kind: CONSENT_KIND,
+  send: (adapter, writes) => adapter.writeConsent(writes.map(toConsentWrite)),
+  wins: consentWins,
+}
+
+export interface WritebackDrainerOptions {
+  db: Database
+  crm: CrmAdapters
+  providers: CrmProviders
+  log: Logger
+  senders?: WritebackSender[]
+  pollMs?: number
+  /** Longer than a batch call can take, retries inside the adapter included. */
+  leaseSeconds?: number
+  backoff?: BackoffPolicy
+  onOutcome?: (crm: string, outcome: 'done' | 'retry' | 'failed' | 'superseded', count: number) => void
+}
+
+type Failure = { code: string; message: string; retryable: boolean; retryAfterMs?: number }
+
+function failureOf(error: unknown): Failure {
+  if (error instanceof CrmError) return { code: error.code, message: error.message, retryable: error.retryable, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) }
+  if (error instanceof InstallationInactiveError) return { code: error.code, message: error.message, retryable: false }
+  // Anything else (a network failure outside the CRM client, a bug) is retried, never dropped.
+  return { code: 'UNKNOWN', message: String((error as Error)?.message ?? error), retryable: true }
+}
+
+export class WritebackDrainer extends PollingWorker {
+  readonly #o: Required<Omit<WritebackDrainerOptions, 'onOutcome'>> & Pick<WritebackDrainerOptions, 'onOutcome'>
+
+  constructor(options: WritebackDrainerOptions) {
+    super(options.pollMs ?? 500)
+    this.#o = { senders: [consentSender], pollMs: 500, leaseSeconds: 300, backoff: DEFAULT_BACKOFF, ...options }
+  }
+
+  protected async pass(): Promise<void> {
+    try {
+      await this.drainOnce()
+    } catch (error) {
+      if (isConnectionError(error)) this.#o.log.warn('write-back paused: database unreachable')
+      else this.#o.log.error({ err: error }, 'write-back pass failed')
+    }
+  }
+
+  /** Drains what is due and within budget; returns how many writes it settled. */
+  async drainOnce(): Promise<number> {
+    let settled = 0
+    for (const sender of this.#o.senders) {
+      const installations = await installationsByIds(this.#o.db, await installationsWithDueWritebacks(this.#o.db, sender.kind))
+      // Installations are independent accounts with budgets of their own: drain them side by side.
+      const counts = await Promise.all(installations.map((i) => this.#drainInstallation(i, sender)))
+      settled += counts.reduce((a, b) => a + b, 0)
+    }
+    return settled
+  }
+
+  async #drainInstallation(installation: Installation, sender: WritebackSender): Promise<number> {
+    const provider = this.#o.providers.get(installation.crm)
+    let settled = 0
+    // The budget ends the loop: once its burst is spent, the next poll continues at its refill rate.
+    for (;;) {
+      if (!(await takeCallBudget(this.#o.db, installation.id, provider.writeBudget))) break
+      const claimed = await claimWritebacks(this.#o.db, { installationId: installation.id, kind: sender.kind, records: provider.writeBatchSize, leaseSeconds: this.#o.leaseSeconds })
+      if (!claimed.length) {
+        await returnCallBudget(this.#o.db, installation.id)
+        break
+      }
+      settled += await this.#apply(installation, sender, claimed)
+    }
+    return settled
+  }
+
+  async #apply(installation: Installation, sender: WritebackSender, claimed: ClaimedWriteback[]): Promise<number> {
+    const { db, log, onOutcome } = this.#o
+    const plans = planRecords(claimed, sender.wins)
+    const superseded = plans.filter((p) => !p.send).flatMap((p) => p.ids)
+    await markWritebacksDone(db, superseded)
+    if (superseded.length) onOutcome?.(installation.crm, 'superseded', superseded.length)
+    const sending = plans.filter((p): p is { send: ClaimedWriteback; ids: number[] } => p.send !== undefined)
+    if (!sending.length) return claimed.length
+
+    let results: Array<WriteResult | undefined>
+    try {
+      results = await sender.send(this.#o.crm.for(installation), sending.map((p) => p.send))
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error))
+      results = sending.map((p) => ({ id: p.send.recordId, ok: false, error: failure as CrmError }))
+    }
+
+    const done: number[] = []
+    const now = new Date()
+    for (const [i, plan] of sending.entries()) {
+      const result = results[i]
+      if (result?.ok) {
+        done.push(...plan.ids)
+        continue
+      }
+      const failure = failureOf(result?.error ?? new Error('the CRM returned no result for this record'))
+      const decision = decideFailure({ ...failure, attempts: plan.send.attempts, failingSince: plan.send.failingSince }, now, this.#o.backoff)
+      if (decision.action === 'dead_letter') {
+        await markWritebacksFailed(db, plan.ids, failure)
+        onOutcome?.(installation.crm, 'failed', plan.ids.length)
+        log.warn({ installationId: installation.id, recordId: plan.send.recordId, code: failure.code }, 'write-back refused for good; dead-lettered')
+      } else {
+        await markWritebacksRetry(db, plan.ids, { delayMs: decision.delayMs, code: failure.code, message: failure.message, countAttempt: decision.countAttempt })
+        onOutcome?.(installation.crm, 'retry', plan.ids.length)
+      }
+    }
+    await markWritebacksDone(db, done)
+    if (done.length) onOutcome?.(installation.crm, 'done', done.length)
+    return claimed.length
+  }
+}

@@ -1,0 +1,192 @@
+import pino from 'pino'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { CrmError, type ConsentWrite, type CrmAdapter, type WriteResult } from '../../crm-adapters/crm-adapter.ts'
+import type { CrmProviders } from '../../crm-adapters/registry.ts'
+import { upsertContacts } from '../../connector/contacts/contact-repository.ts'
+import { upsertCrmRecords } from '../../connector/contacts/crm-record-repository.ts'
+import type { Database } from '../../connector/db/database.ts'
+import type { CrmAdapters } from '../../connector/installations/crm-adapters.ts'
+import { whatsappMatchKey } from '../../connector/phones/whatsapp-id.ts'
+import { recordConsentAndWriteBack } from '../../connector/writeback/consent-writebacks.ts'
+import { WritebackDrainer } from '../../connector/writeback/writeback-drainer.ts'
+import { claimWritebacks, takeCallBudget } from '../../connector/writeback/writeback-repository.ts'
+import { usingPostgres } from '../helpers/test-database.ts'
+import { adminHeaders } from '../helpers/test-config.ts'
+import { useTestApp } from '../helpers/test-app.ts'
+
+// The outbox on real SQL: enqueueing per CRM record, claiming without overlap, order and
+// coalescing per record, dead letters that block nothing, backoff, the shared budget, the routes.
+
+const ctx = useTestApp()
+let installationId: string
+let seq = 0
+
+/** A fresh person with `records` HubSpot contacts sharing their number. */
+async function person(records: number): Promise<{ phone: string; recordIds: string[] }> {
+  const n = ++seq
+  const phone = `+1415555${String(1000 + n).padStart(4, '0')}`
+  const ids = await upsertContacts(ctx.tdb.db, installationId, [{ phone, matchKey: whatsappMatchKey(phone), country: 'US', properties: {} }])
+  const recordIds = Array.from({ length: records }, (_, i) => `${n}0${i}`)
+  await upsertCrmRecords(ctx.tdb.db, installationId, recordIds.map((recordId) => ({
+    objectType: 'contact', recordId, contactId: ids.get(whatsappMatchKey(phone))!, phoneStatus: 'ok', consentValue: null, properties: {}, crmUpdatedAt: null,
+  })))
+  return { phone, recordIds }
+}
+
+const signal = (phone: string, state: 'opted_in' | 'opted_out', at: number, dedupeKey?: string) => ({
+  phone, state, source: 'whatsapp_keyword', evidence: {}, occurredAt: new Date(at), ...(dedupeKey ? { dedupeKey } : {}),
+})
+
+type Answer = (change: ConsentWrite) => WriteResult
+class FakeCrm {
+  calls: ConsentWrite[][] = []
+  answer: Answer = (c) => ({ id: c.recordId, ok: true })
+  throwing: Error | undefined
+  readonly adapter = {
+    crm: 'hubspot',
+    writeConsent: async (changes: ConsentWrite[]) => {
+      this.calls.push(changes)
+      if (this.throwing) throw this.throwing
+      return changes.map((c) => this.answer(c))
+    },
+  } as unknown as CrmAdapter
+}
+
+function drainer(db: Database, fake: FakeCrm, budget = { burst: 1000, perSecond: 1000 }) {
+  const providers = { get: () => ({ writeBatchSize: 100, writeBudget: budget }) } as unknown as CrmProviders
+  const crm = { for: () => fake.adapter } as unknown as CrmAdapters
+  return new WritebackDrainer({ db, crm, providers, log: pino({ level: 'silent' }) })
+}
+
+async function rows(recordIds: string[]) {
+  const { rows } = await ctx.tdb.db.query<{ id: number; record_id: string; status: string; attempts: number; last_error_code: string | null; due: boolean; payload: { state: string } }>(
+    `SELECT id, record_id, status, attempts, last_error_code, next_attempt_at <= now() AS due, payload FROM writeback_outbox WHERE record_id = ANY($1) ORDER BY id`, [recordIds])
+  return rows
+}
+
+beforeAll(async () => {
+  const { rows } = await ctx.tdb.db.query<{ id: string }>(`INSERT INTO installations (crm, account_id) VALUES ('hubspot', 'wb-portal') RETURNING id`)
+  installationId = rows[0]!.id
+})
+
+describe('the write-back outbox', () => {
+  it('enqueues one write per CRM record of the person, once however often the signal is redelivered', async () => {
+    const p = await person(2)
+    await ctx.tdb.db.transaction((tx) => recordConsentAndWriteBack(tx, signal(p.phone, 'opted_out', 1000, `wa-msg:${p.phone}`)))
+    await ctx.tdb.db.transaction((tx) => recordConsentAndWriteBack(tx, signal(p.phone, 'opted_out', 1000, `wa-msg:${p.phone}`)))
+    expect((await rows(p.recordIds)).map((r) => [r.record_id, r.status, r.payload.state])).toEqual(p.recordIds.map((id) => [id, 'pending', 'opted_out']))
+  })
+
+  it('sends only the latest state of a record, by source time, and settles every write of it', async () => {
+    const p = await person(1)
+    const fake = new FakeCrm()
+    for (const [state, at] of [['opted_out', 3000], ['opted_in', 1000], ['opted_in', 2000]] as const) await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, state, at))
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    const sent = fake.calls.flat().filter((c) => c.recordId === p.recordIds[0])
+    expect(sent).toEqual([expect.objectContaining({ optedIn: false, occurredAt: new Date(3000) })])
+    expect((await rows(p.recordIds)).map((r) => r.status)).toEqual(['done', 'done', 'done'])
+    // A late, older signal is not sent over the newer state the CRM holds.
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_in', 500))
+    fake.calls = []
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect(fake.calls.flat().filter((c) => c.recordId === p.recordIds[0])).toEqual([])
+    expect((await rows(p.recordIds)).at(-1)!.status).toBe('done')
+  })
+
+  it('dead-letters a write the CRM refuses for good, with its reason, and sends the writes behind it', async () => {
+    const p = await person(2)
+    const [gone, fine] = p.recordIds as [string, string]
+    const fake = new FakeCrm()
+    fake.answer = (c) => c.recordId === gone && !c.optedIn
+      ? { id: c.recordId, ok: false, error: new CrmError({ crm: 'hubspot', code: 'NOT_FOUND', message: 'contact deleted' }) }
+      : { id: c.recordId, ok: true }
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect((await rows([gone])).map((r) => [r.status, r.last_error_code])).toEqual([['failed', 'NOT_FOUND']])
+    expect((await rows([fine])).map((r) => r.status)).toEqual(['done'])
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_in', 2000))
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect((await rows([gone])).map((r) => r.status)).toEqual(['failed', 'done'])
+  })
+
+  it('backs off a retryable failure, holds the record’s later writes behind it, then applies them in order', async () => {
+    const p = await person(1)
+    const fake = new FakeCrm()
+    fake.throwing = new CrmError({ crm: 'hubspot', code: 'SERVER_ERROR', message: 'HubSpot is down', httpStatus: 503 })
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect((await rows(p.recordIds)).map((r) => [r.status, r.attempts, r.last_error_code, r.due])).toEqual([['pending', 1, 'SERVER_ERROR', false]])
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_in', 2000))
+    fake.calls = []
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect(fake.calls.flat().filter((c) => c.recordId === p.recordIds[0])).toEqual([])
+    fake.throwing = undefined
+    await ctx.tdb.db.query(`UPDATE writeback_outbox SET next_attempt_at = now() WHERE record_id = $1`, [p.recordIds[0]])
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect(fake.calls.flat().filter((c) => c.recordId === p.recordIds[0])).toEqual([expect.objectContaining({ optedIn: true })])
+    expect((await rows(p.recordIds)).map((r) => r.status)).toEqual(['done', 'done'])
+  })
+
+  it('lets writes of an inactive installation wait without counting attempts', async () => {
+    const p = await person(1)
+    const fake = new FakeCrm()
+    fake.throwing = new CrmError({ crm: 'hubspot', code: 'INVALID_GRANT', message: 'refresh token revoked' })
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect((await rows(p.recordIds)).map((r) => [r.status, r.attempts, r.due])).toEqual([['pending', 0, false]])
+  })
+
+  it('never gives one record to two drainers claiming at once', async () => {
+    const people = await Promise.all(Array.from({ length: 30 }, () => person(2)))
+    for (const p of people) await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    const second = usingPostgres ? await ctx.tdb.open() : ctx.tdb.db
+    const claim = (db: Database) => claimWritebacks(db, { installationId, kind: 'consent', records: 25, leaseSeconds: 60 })
+    const [a, b] = await Promise.all([claim(ctx.tdb.db), claim(second)])
+    const records = [...a, ...b].map((w) => w.recordId)
+    expect(new Set(records).size).toBe(records.length)
+    expect(records.length).toBe(50)
+    await ctx.tdb.db.query(`UPDATE writeback_outbox SET leased_until = NULL WHERE status = 'pending'`)
+  })
+
+  it('draws every instance’s calls from one budget per account', async () => {
+    const { rows: inst } = await ctx.tdb.db.query<{ id: string }>(`INSERT INTO installations (crm, account_id) VALUES ('salesforce', 'budget-org') RETURNING id`)
+    const budget = { burst: 3, perSecond: 0.001 }
+    const second = usingPostgres ? await ctx.tdb.open() : ctx.tdb.db
+    const taken = await Promise.all(Array.from({ length: 8 }, (_, i) => takeCallBudget(i % 2 ? second : ctx.tdb.db, inst[0]!.id, budget)))
+    expect(taken.filter(Boolean)).toHaveLength(3)
+  })
+
+  it('lists write-backs with their reasons and replays a dead letter', async () => {
+    const p = await person(1)
+    const fake = new FakeCrm()
+    fake.answer = (c) => ({ id: c.recordId, ok: false, error: new CrmError({ crm: 'hubspot', code: 'VALIDATION_ERROR', message: 'Property values were not valid' }) })
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    const failed = await ctx.app.inject({ url: `/api/v1/writebacks?status=failed&installationId=${installationId}&limit=500`, headers: adminHeaders })
+    expect(failed.statusCode).toBe(200)
+    const mine = failed.json().writebacks.find((w: { recordId: string }) => w.recordId === p.recordIds[0])
+    expect(mine).toMatchObject({ crm: 'hubspot', status: 'failed', attempts: 1, error: { code: 'VALIDATION_ERROR', message: 'Property values were not valid' }, payload: { state: 'opted_out' } })
+
+    const retried = await ctx.app.inject({ method: 'POST', url: `/api/v1/writebacks/${mine.id}/retry`, headers: adminHeaders })
+    expect(retried.statusCode).toBe(200)
+    expect(retried.json()).toMatchObject({ id: mine.id, status: 'pending' })
+    expect((await ctx.app.inject({ method: 'POST', url: `/api/v1/writebacks/${mine.id}/retry`, headers: adminHeaders })).statusCode).toBe(409)
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/writebacks/999999999/retry', headers: adminHeaders })).statusCode).toBe(404)
+    fake.answer = (c) => ({ id: c.recordId, ok: true })
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect((await rows(p.recordIds)).map((r) => r.status)).toEqual(['done'])
+
+    const page1 = await ctx.app.inject({ url: `/api/v1/writebacks?limit=2`, headers: adminHeaders })
+    const page2 = await ctx.app.inject({ url: `/api/v1/writebacks?limit=2&cursor=${page1.json().nextCursor}`, headers: adminHeaders })
+    expect(Number(page2.json().writebacks[0].id)).toBeLessThan(Number(page1.json().writebacks[1].id))
+  })
+
+  it('shows the outbox depth and the age of its oldest pending write per CRM in /metrics', async () => {
+    const p = await person(1)
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    const text = (await ctx.app.inject({ url: '/metrics', headers: adminHeaders })).body
+    expect(Number(/connector_writeback_pending\{crm="hubspot"\} (\d+)/.exec(text)?.[1])).toBeGreaterThan(0)
+    expect(text).toMatch(/connector_writeback_oldest_pending_seconds\{crm="hubspot"\} [0-9.e+-]+/)
+    expect(text).toMatch(/connector_writeback_pending\{crm="salesforce"\} 0/)
+  })
+})
