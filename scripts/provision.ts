@@ -15,6 +15,8 @@ import { HUBSPOT_API_VERSIONS, hubspotPath, unversionedPath } from '../crm-adapt
 //   - webhook settings (target URL, concurrency) and subscriptions   /webhooks/{version}/{appId}/...
 //   - the custom workflow action definition(s)                      /automation/actions/{version}/{appId}
 //   - legacy timeline event templates, with --legacy-timeline        /integrators/timeline/v3/{appId}/event-templates
+// HubSpot's 2026-03 webhooks reference still shows `?hapikey=` on these app-level paths
+// (https://developers.hubspot.com/docs/api-reference/latest/webhooks/get-webhooks-appId).
 // Versions come from crm-adapters/hubspot/api-versions.ts; the legacy timeline has no date-versioned
 // path and is listed there with the date it goes unsupported.
 // Idempotent: it lists what exists, creates what is missing, updates what differs and never creates
