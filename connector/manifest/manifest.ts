@@ -228,6 +228,8 @@ export const ManifestSchema = Type.Object(
             consentDateProperty: InternalName,
             /** Where the last consent change came from (a text property). */
             consentSourceProperty: InternalName,
+            /** The WhatsApp business-scoped user id (a text property). */
+            userIdProperty: InternalName,
             phoneProperties: Type.Array(InternalName, { minItems: 1 }),
             contact: Type.Array(HubSpotProperty, { minItems: 1 }),
           },
@@ -255,6 +257,8 @@ export const ManifestSchema = Type.Object(
         consentField: Type.String({ pattern: '__c$' }),
         /** When consent last changed; a DateTime field of Contact and Lead. */
         consentDateField: Type.String({ pattern: '__c$' }),
+        /** The WhatsApp business-scoped user id; a Text field of Contact and Lead. */
+        userIdField: Type.String({ pattern: '__c$' }),
         customFields: Type.Array(SalesforceField, { minItems: 1 }),
         namedCredential: Type.Object(
           {
@@ -382,10 +386,12 @@ function semanticProblems(m: Manifest): string[] {
     if (p.type === 'enumeration' && !p.options) problems.push(`hubspot contact property ${p.name} is an enumeration without options`)
     if (p.type !== 'enumeration' && p.options) problems.push(`hubspot contact property ${p.name} has options but is not an enumeration`)
   }
-  for (const key of ['consentProperty', 'consentDateProperty', 'consentSourceProperty'] as const) {
+  for (const key of ['consentProperty', 'consentDateProperty', 'consentSourceProperty', 'userIdProperty'] as const) {
     const name = hs.properties[key]
     if (!propertyNames.includes(name)) problems.push(`hubspot.properties.${key} ${name} is not one of the declared contact properties`)
   }
+  const userIdProperty = hs.properties.contact.find((p) => p.name === hs.properties.userIdProperty)
+  if (userIdProperty && userIdProperty.type !== 'string') problems.push(`hubspot.properties.userIdProperty ${userIdProperty.name} must be a string property`)
 
   // Webhooks: consent and phone changes must reach the connector.
   const subscriptionKeys = hs.webhooks.subscriptions.map(subscriptionKey)
@@ -474,7 +480,7 @@ function semanticProblems(m: Manifest): string[] {
   }
   const personFields = (object: string) => sf.customFields.filter((f) => f.object === object).map((f) => `${f.fullName}:${f.type}`).sort()
   if (JSON.stringify(personFields('Contact')) !== JSON.stringify(personFields('Lead'))) problems.push('salesforce Contact and Lead must carry the same WhatsApp fields (same names and types)')
-  for (const [key, type] of [['consentField', 'Checkbox'], ['consentDateField', 'DateTime']] as const) {
+  for (const [key, type] of [['consentField', 'Checkbox'], ['consentDateField', 'DateTime'], ['userIdField', 'Text']] as const) {
     for (const object of ['Contact', 'Lead'] as const) {
       if (!sf.customFields.some((f) => f.object === object && f.fullName === sf[key] && f.type === type)) problems.push(`salesforce.${key} ${sf[key]} is not a ${type} field of ${object}`)
     }

@@ -105,7 +105,8 @@ describe('manifest.json', () => {
     const optIn = contact.find((p) => p.name === 'whatsapp_opt_in')
     expect(optIn).toMatchObject({ type: 'enumeration', fieldType: 'booleancheckbox' })
     expect(optIn?.options?.map((o) => o.value)).toEqual(['true', 'false'])
-    expect(contact.map((p) => p.name)).toEqual(['whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source'])
+    expect(contact.map((p) => p.name)).toEqual(['whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source', 'whatsapp_bsuid'])
+    expect(contact.find((p) => p.name === m.hubspot.properties.userIdProperty)).toMatchObject({ name: 'whatsapp_bsuid', type: 'string' })
     expect(contact.find((p) => p.name === m.hubspot.properties.consentDateProperty)).toMatchObject({ name: 'whatsapp_opt_in_date', type: 'datetime' })
     expect(contact.find((p) => p.name === m.hubspot.properties.consentSourceProperty)).toMatchObject({ name: 'whatsapp_opt_in_source', type: 'string' })
   })
@@ -285,6 +286,8 @@ describe('Salesforce package agrees with manifest.json', () => {
     expect(customFields('Activity')).toEqual([expect.objectContaining({ fullName: 'WhatsApp_Message_Id__c', type: 'Text', length: 255, externalId: true, unique: true })])
     expect(sf.consentField).toBe('WhatsApp_Opt_In__c')
     expect(sf.consentDateField).toBe('WhatsApp_Opt_In_Date__c')
+    expect(sf.userIdField).toBe('WhatsApp_BSUID__c')
+    for (const object of ['Contact', 'Lead']) expect(customFields(object)).toEqual(expect.arrayContaining([expect.objectContaining({ fullName: sf.userIdField, type: 'Text', externalId: true })]))
     for (const object of ['Contact', 'Lead']) {
       expect(customFields(object)).toEqual(expect.arrayContaining([expect.objectContaining({ fullName: sf.consentField, type: 'Checkbox' }), expect.objectContaining({ fullName: sf.consentDateField, type: 'DateTime' })]))
     }
