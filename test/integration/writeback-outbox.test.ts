@@ -181,6 +181,17 @@ describe('the write-back outbox', () => {
     expect(Number(page2.json().writebacks[0].id)).toBeLessThan(Number(page1.json().writebacks[1].id))
   })
 
+  it('writes a manual change back and shows the write-backs in the consent record', async () => {
+    const p = await person(1)
+    const posted = await ctx.app.inject({ method: 'POST', url: '/api/v1/consent', headers: adminHeaders,
+      payload: { phone: p.phone, state: 'opted_out', evidence: { note: 'asked by phone' } } })
+    expect(posted.statusCode).toBe(201)
+    expect(posted.json().writebacks).toEqual([expect.objectContaining({ crm: 'hubspot', recordId: p.recordIds[0], state: 'opted_out', status: 'pending', attempts: 0 })])
+    await drainer(ctx.tdb.db, new FakeCrm()).drainOnce()
+    const record = (await ctx.app.inject({ url: `/api/v1/consent?phone=${encodeURIComponent(p.phone)}`, headers: adminHeaders })).json()
+    expect(record.writebacks).toEqual([expect.objectContaining({ crm: 'hubspot', recordId: p.recordIds[0], state: 'opted_out', status: 'done', attempts: 1, at: expect.any(String) })])
+  })
+
   it('shows the outbox depth and the age of its oldest pending write per CRM in /metrics', async () => {
     const p = await person(1)
     await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))

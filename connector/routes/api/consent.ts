@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { recordConsentEvent } from '../../consent/consent-ledger.ts'
 import { consentRecord } from '../../consent/consent-record.ts'
 import { AppError } from '../../errors.ts'
 import { findInstallation } from '../../installations/installation-repository.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { ConsentQuery, ConsentRecord, ManualConsentChange } from '../../schemas/consent.ts'
 import type { RouteOptions } from '../../services.ts'
+import { recordConsentAndWriteBack } from '../../writeback/consent-writebacks.ts'
 import { phoneParam } from './phone-param.ts'
 
 export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -36,14 +36,15 @@ export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     }
     const occurredAt = body.occurredAt ? new Date(body.occurredAt) : new Date()
     if (occurredAt.getTime() > Date.now() + 5 * 60_000) throw new AppError(400, 'OCCURRED_IN_FUTURE', 'occurredAt lies in the future')
-    await recordConsentEvent(services.db, {
+    // One transaction: the event and its CRM write-backs are recorded together or not at all.
+    await services.db.transaction((tx) => recordConsentAndWriteBack(tx, {
       phone,
       installationId: body.installationId ?? null,
       state: body.state,
       source: 'manual',
       evidence: body.evidence,
       occurredAt,
-    })
+    }))
     return reply.code(201).send(await consentRecord(services.db, phone, body.installationId))
   })
 }
