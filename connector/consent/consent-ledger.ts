@@ -142,3 +142,44 @@ export async function installationsWithConsent(db: Queryable, matchKey: string):
   const { rows } = await db.query<{ installation_id: string }>('SELECT DISTINCT installation_id FROM consent_events WHERE match_key = $1 AND installation_id IS NOT NULL', [matchKey])
   return rows.map((r) => r.installation_id)
 }
+
+export interface ConsentLogRow {
+  id: string
+  state: ConsentState
+  source: string
+  occurredAt: Date
+  recordedAt: Date
+  installationId: string | null
+  phone: string
+  evidence: Record<string, unknown>
+}
+
+/** Events a consent export reads per query: the most it ever holds of the log. */
+export const CONSENT_LOG_PAGE_SIZE = 1000
+
+/**
+ * The consent log in the order it was recorded, recorded in [from, to) (either open), one page of
+ * `pageSize` events at a time by keyset on (recorded_at, id) (index consent_events_recorded), so
+ * any range is read in constant memory and without a long transaction.
+ */
+export async function* consentLogPages(db: Queryable, range: { from?: Date; to?: Date }, pageSize = CONSENT_LOG_PAGE_SIZE): AsyncGenerator<ConsentLogRow[]> {
+  // The cursor keeps recorded_at as PostgreSQL's text: a JS Date would drop its microseconds.
+  let after: { recorded: string; id: string } | undefined
+  for (;;) {
+    const { rows } = await db.query<{ id: string; state: ConsentState; source: string; occurred_at: Date; recorded_at: Date; recorded_key: string; installation_id: string | null; phone: string; evidence: Record<string, unknown> }>(
+      `SELECT e.id::text AS id, e.state, e.source, e.occurred_at, e.recorded_at, e.recorded_at::text AS recorded_key, e.installation_id, e.phone, e.evidence
+       FROM consent_events e
+       WHERE ($1::timestamptz IS NULL OR e.recorded_at >= $1) AND ($2::timestamptz IS NULL OR e.recorded_at < $2)
+         AND ($3::timestamptz IS NULL OR (e.recorded_at, e.id) > ($3::timestamptz, $4::bigint))
+       ORDER BY e.recorded_at, e.id LIMIT $5`,
+      [range.from ?? null, range.to ?? null, after?.recorded ?? null, after?.id ?? null, pageSize],
+    )
+    if (!rows.length) return
+    const last = rows[rows.length - 1]!
+    after = { recorded: last.recorded_key, id: last.id }
+    yield rows.map((r) => ({
+      id: r.id, state: r.state, source: r.source, occurredAt: r.occurred_at, recordedAt: r.recorded_at, installationId: r.installation_id, phone: r.phone, evidence: r.evidence,
+    }))
+    if (rows.length < pageSize) return
+  }
+}

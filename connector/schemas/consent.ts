@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import type { Readable } from 'node:stream'
 import { e164Phone } from './common.ts'
 
 export const ConsentEvent = Type.Object({
@@ -39,3 +40,11 @@ export const ManualConsentChange = Type.Object({
   occurredAt: Type.Optional(Type.String({ format: 'date-time' })),
   installationId: Type.Optional(Type.String({ format: 'uuid' })),
 }, { additionalProperties: false })
+
+export const ConsentExportQuery = Type.Object({
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Events recorded at or after this time' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Events recorded before this time' })),
+})
+
+/** The export's body: CSV text, sent as a stream (a stream is never serialized against a schema). */
+export const ConsentExportCsv = Type.Unsafe<Readable>({ type: 'string', description: 'text/csv; charset=utf-8: a header row, then one event a row' })

@@ -1,4 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Readable } from 'node:stream'
+import { consentLogCsv } from '../../consent/consent-csv.ts'
+import { ConsentExportCsv, ConsentExportQuery } from '../../schemas/consent.ts'
 import { consentRecord } from '../../consent/consent-record.ts'
 import { AppError } from '../../errors.ts'
 import { findInstallation } from '../../installations/installation-repository.ts'
@@ -9,6 +12,23 @@ import { recordConsentAndWriteBack } from '../../writeback/consent-writebacks.ts
 import { phoneParam } from './phone-param.ts'
 
 export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.get('/consent/export', {
+    schema: {
+      tags: ['consent'],
+      summary: 'The consent log as CSV (text/csv, header row, one event a row), recorded in [from, to), streamed',
+      querystring: ConsentExportQuery,
+      response: { 200: ConsentExportCsv, ...ErrorResponses },
+    },
+  }, async (request, reply) => {
+    const from = request.query.from ? new Date(request.query.from) : undefined
+    const to = request.query.to ? new Date(request.query.to) : undefined
+    if (from && to && from > to) throw new AppError(400, 'INVALID_RANGE', 'from lies after to')
+    // Not in object mode: the stream stops pulling pages once a page's bytes are buffered, so the
+    // export advances only as fast as the client reads.
+    const csv = Readable.from(consentLogCsv(services.db, { from, to }), { objectMode: false })
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="consent-log.csv"').send(csv)
+  })
+
   app.get('/consent', {
     schema: {
       tags: ['consent'],
