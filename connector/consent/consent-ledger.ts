@@ -1,17 +1,31 @@
 import type { Queryable } from '../db/database.ts'
+import { currentUserJoinSql, personUserRowsSql } from '../contacts/whatsapp-user-repository.ts'
+import { waIdToE164 } from '../phones/phone-number.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
+import { isBsuid } from '../whatsapp/bsuid.ts'
 
 // The append-only consent ledger. The current state of a phone is its latest event; at equal
 // times an opt-out wins, so "opt-out wins over an older opt-in" holds whatever order signals
 // arrive in. Events without an installation come from WhatsApp and apply to every installation.
 // Phones are matched by their WhatsApp match key, so a wa_id in an older national form (Brazil's
-// ninth digit, Mexico's and Argentina's mobile prefixes) finds the CRM's number.
+// ninth digit, Mexico's and Argentina's mobile prefixes) finds the CRM's number. A person known
+// to WhatsApp only by business-scoped user id has events keyed by that user (whatsapp_users); a
+// person's events are those carrying their phone's match key or any of their WhatsApp users.
 
 export type ConsentState = 'opted_in' | 'opted_out'
 export type ConsentStatus = ConsentState | 'unknown'
 
+/** Who a consent event or a lookup is about: a phone, a WhatsApp user (whatsapp_users.id), or both. */
+export interface Person {
+  phone?: string | null
+  whatsappUserId?: string | null
+}
+
+/** An event about a phone (every CRM and most WhatsApp signals). */
 export interface ConsentEventInput {
   phone: string
+  /** The WhatsApp user the signal also named, when it carried a user id. */
+  whatsappUserId?: string | null
   installationId?: string | null
   state: ConsentState
   source: string
@@ -20,6 +34,9 @@ export interface ConsentEventInput {
   /** Makes a redelivered signal a no-op (e.g. "wa-msg:<wamid>"). */
   dedupeKey?: string
 }
+
+/** An event about a person named by phone, by WhatsApp user, or both (a user who hides their phone). */
+export type PersonConsentEventInput = Omit<ConsentEventInput, 'phone'> & Person
 
 export interface ConsentEvent {
   state: ConsentState
@@ -45,23 +62,31 @@ const latestFirst = (e: string) => `${e}.occurred_at DESC, (${e}.state = 'opted_
 /** Events that speak for an installation: its own and WhatsApp's (installation NULL); a NULL installation reads all. */
 const appliesTo = (e: string, installation: string) => `(${installation} IS NULL OR ${e}.installation_id IS NULL OR ${e}.installation_id = ${installation})`
 
+/** The events of one person: by the phone's match key, or by any WhatsApp user row of theirs. */
+const ofPerson = (e: string, matchKey: string, userRef: string) =>
+  `(${e}.match_key = ${matchKey} OR ${e}.whatsapp_user_id IN (${personUserRowsSql(matchKey, userRef)}))`
+
 /**
- * A scalar SQL expression: the current state of the recipient whose match key is `matchKey`, for
- * `installation` (both SQL expressions, e.g. column names or parameters), NULL when it has no events.
- * Other repositories compose it into their reads; it is one index probe per row
- * (consent_events_match_key), so their plans stay set-wise.
+ * A scalar SQL expression: the current state of the recipient whose match key is `matchKey` (and,
+ * optionally, whose WhatsApp user row is `userRef`), for `installation` (SQL expressions, e.g. column
+ * names or parameters; NULL allowed), NULL when it has no events. Other repositories compose it into
+ * their reads; it is index probes per row (consent_events_match_key, whatsapp_users_match_key,
+ * consent_events_whatsapp_user), so their plans stay set-wise.
  */
-export function currentConsentSql(matchKey: string, installation: string): string {
-  return `(SELECT e.state FROM consent_events e WHERE e.match_key = ${matchKey} AND ${appliesTo('e', installation)}
+export function currentConsentSql(matchKey: string, installation: string, userRef = 'NULL::uuid'): string {
+  return `(SELECT e.state FROM consent_events e WHERE ${ofPerson('e', matchKey, userRef)} AND ${appliesTo('e', installation)}
     ORDER BY ${latestFirst('e')} LIMIT 1)`
 }
 
+const keyOf = (p: Person): string | null => (p.phone ? whatsappMatchKey(p.phone) : null)
+const asPerson = (p: string | Person): Person => (typeof p === 'string' ? { phone: p } : p)
+
 /** Returns true when the event was new, false when its dedupe key was already recorded. */
-export async function recordConsentEvent(db: Queryable, e: ConsentEventInput): Promise<boolean> {
+export async function recordConsentEvent(db: Queryable, e: PersonConsentEventInput): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO consent_events (phone, match_key, installation_id, state, source, evidence, occurred_at, dedupe_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING`,
-    [e.phone, whatsappMatchKey(e.phone), e.installationId ?? null, e.state, e.source, JSON.stringify(e.evidence), e.occurredAt, e.dedupeKey ?? null],
+    `INSERT INTO consent_events (phone, match_key, whatsapp_user_id, installation_id, state, source, evidence, occurred_at, dedupe_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING`,
+    [e.phone ?? null, keyOf(e), e.whatsappUserId ?? null, e.installationId ?? null, e.state, e.source, JSON.stringify(e.evidence), e.occurredAt, e.dedupeKey ?? null],
   )
   return rowCount > 0
 }
@@ -70,24 +95,25 @@ export async function recordConsentEvent(db: Queryable, e: ConsentEventInput): P
 export async function recordConsentEvents(db: Queryable, events: ConsentEventInput[]): Promise<number> {
   if (!events.length) return 0
   const { rowCount } = await db.query(
-    `INSERT INTO consent_events (phone, match_key, installation_id, state, source, evidence, occurred_at, dedupe_key)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::text[])
+    `INSERT INTO consent_events (phone, match_key, whatsapp_user_id, installation_id, state, source, evidence, occurred_at, dedupe_key)
+     SELECT * FROM unnest($1::text[], $2::text[], $9::uuid[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[], $8::text[])
      ON CONFLICT (dedupe_key) DO NOTHING`,
     [
-      events.map((e) => e.phone), events.map((e) => whatsappMatchKey(e.phone)), events.map((e) => e.installationId ?? null),
+      events.map((e) => e.phone ?? null), events.map(keyOf), events.map((e) => e.installationId ?? null),
       events.map((e) => e.state), events.map((e) => e.source), events.map((e) => JSON.stringify(e.evidence)),
-      events.map((e) => e.occurredAt), events.map((e) => e.dedupeKey ?? null),
+      events.map((e) => e.occurredAt), events.map((e) => e.dedupeKey ?? null), events.map((e) => e.whatsappUserId ?? null),
     ],
   )
   return rowCount
 }
 
-export async function consentHistory(db: Queryable, phone: string, installationId?: string): Promise<ConsentEvent[]> {
+export async function consentHistory(db: Queryable, person: string | Person, installationId?: string): Promise<ConsentEvent[]> {
+  const p = asPerson(person)
   const { rows } = await db.query<EventRow>(
     `SELECT e.state, e.source, e.evidence, e.occurred_at, e.recorded_at, e.installation_id FROM consent_events e
-     WHERE e.match_key = $1 AND ${appliesTo('e', '$2::uuid')}
+     WHERE ${ofPerson('e', '$1::text', '$3::uuid')} AND ${appliesTo('e', '$2::uuid')}
      ORDER BY ${latestFirst('e')}`,
-    [whatsappMatchKey(phone), installationId ?? null],
+    [keyOf(p), installationId ?? null, p.whatsappUserId ?? null],
   )
   return rows.map((r) => ({
     state: r.state,
@@ -104,8 +130,9 @@ export function currentState(history: ConsentEvent[]): ConsentStatus {
   return history[0]?.state ?? 'unknown'
 }
 
-export async function consentStatus(db: Queryable, phone: string, installationId?: string): Promise<ConsentStatus> {
-  const { rows } = await db.query<{ state: ConsentState | null }>(`SELECT ${currentConsentSql('$1', '$2::uuid')} AS state`, [whatsappMatchKey(phone), installationId ?? null])
+export async function consentStatus(db: Queryable, person: string | Person, installationId?: string): Promise<ConsentStatus> {
+  const p = asPerson(person)
+  const { rows } = await db.query<{ state: ConsentState | null }>(`SELECT ${currentConsentSql('$1::text', '$2::uuid', '$3::uuid')} AS state`, [keyOf(p), installationId ?? null, p.whatsappUserId ?? null])
   return rows[0]?.state ?? 'unknown'
 }
 
@@ -114,6 +141,25 @@ export async function consentStatuses(db: Queryable, phones: readonly string[], 
   const unique = [...new Set(phones)]
   const byKey = await consentStatusesOfKeys(db, unique.map(whatsappMatchKey), installationId)
   return new Map(unique.map((phone) => [phone, byKey.get(whatsappMatchKey(phone)) ?? 'unknown']))
+}
+
+/**
+ * The current state (all installations) of message recipients as the messages table holds them:
+ * wa_ids, or BSUIDs for people known only by user id; keyed by recipient.
+ */
+export async function consentStatusesOfRecipients(db: Queryable, recipients: readonly string[]): Promise<Map<string, ConsentStatus>> {
+  const unique = [...new Set(recipients)]
+  const userIds = unique.filter(isBsuid)
+  const byPhone = await consentStatuses(db, unique.filter((r) => !isBsuid(r)).map(waIdToE164))
+  const out = new Map(unique.filter((r) => !isBsuid(r)).map((r) => [r, byPhone.get(waIdToE164(r)) ?? 'unknown'] as const))
+  if (userIds.length) {
+    const { rows } = await db.query<{ user_id: string; state: ConsentState | null }>(
+      `SELECT r.user_id, ${currentConsentSql('u.match_key', 'NULL::uuid', 'u.id')} AS state FROM unnest($1::text[]) AS r(user_id) ${currentUserJoinSql('r.user_id', 'u')}`,
+      [userIds],
+    )
+    for (const r of rows) out.set(r.user_id, r.state ?? 'unknown')
+  }
+  return out
 }
 
 /** As consentStatuses, for callers that already hold the match keys (a sync page); keyed by match key. */
@@ -127,19 +173,23 @@ export async function consentStatusesOfKeys(db: Queryable, matchKeys: readonly s
   return new Map(rows.map((r) => [r.match_key, r.state ?? 'unknown']))
 }
 
-/** The current state of one phone in each of several installations, in one statement; keyed by installation id. */
-export async function consentStatusByInstallation(db: Queryable, phone: string, installationIds: readonly string[]): Promise<Map<string, ConsentStatus>> {
+/** The current state of one person in each of several installations, in one statement; keyed by installation id. */
+export async function consentStatusByInstallation(db: Queryable, person: string | Person, installationIds: readonly string[]): Promise<Map<string, ConsentStatus>> {
   if (!installationIds.length) return new Map()
+  const p = asPerson(person)
   const { rows } = await db.query<{ installation_id: string; state: ConsentState | null }>(
-    `SELECT i.installation_id, ${currentConsentSql('$1', 'i.installation_id')} AS state FROM unnest($2::uuid[]) AS i(installation_id)`,
-    [whatsappMatchKey(phone), installationIds],
+    `SELECT i.installation_id, ${currentConsentSql('$1::text', 'i.installation_id', '$3::uuid')} AS state FROM unnest($2::uuid[]) AS i(installation_id)`,
+    [keyOf(p), installationIds, p.whatsappUserId ?? null],
   )
   return new Map(rows.map((r) => [r.installation_id, r.state ?? 'unknown']))
 }
 
-/** The installations that hold consent events for this match key. */
-export async function installationsWithConsent(db: Queryable, matchKey: string): Promise<string[]> {
-  const { rows } = await db.query<{ installation_id: string }>('SELECT DISTINCT installation_id FROM consent_events WHERE match_key = $1 AND installation_id IS NOT NULL', [matchKey])
+/** The installations that hold consent events for this person. */
+export async function installationsWithConsent(db: Queryable, person: Person): Promise<string[]> {
+  const { rows } = await db.query<{ installation_id: string }>(
+    `SELECT DISTINCT e.installation_id FROM consent_events e WHERE ${ofPerson('e', '$1::text', '$2::uuid')} AND e.installation_id IS NOT NULL`,
+    [keyOf(person), person.whatsappUserId ?? null],
+  )
   return rows.map((r) => r.installation_id)
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { isConnectionError, type Database, type Transaction } from '../db/database.ts'
-import { claimPendingInbox, markInboxAttemptFailed, markInboxProcessed, type InboxRow, type InboxSource } from './inbox-repository.ts'
+import { claimPendingInbox, markInboxAttemptFailed, markInboxProcessed, markInboxUnprocessable, type InboxRow, type InboxSource } from './inbox-repository.ts'
 import { PollingWorker } from '../jobs/polling-loop.ts'
 
 // Drains the inbox, separately from intake. Rows are claimed with FOR UPDATE SKIP LOCKED so
@@ -28,6 +28,14 @@ function groupBySource(rows: InboxRow[]): Map<InboxSource, InboxRow[]> {
   const groups = new Map<InboxSource, InboxRow[]>()
   for (const row of rows) groups.set(row.source, [...(groups.get(row.source) ?? []), row])
   return groups
+}
+
+/** Thrown by a handler for a body that can never be applied: the row is kept as unprocessable with the reason, not retried. */
+export class UnprocessableBodyError extends Error {
+  constructor(reason: string) {
+    super(reason)
+    this.name = 'UnprocessableBodyError'
+  }
 }
 
 class RowFailed extends Error {
@@ -96,7 +104,10 @@ export class InboxProcessor extends PollingWorker {
           } catch (error) {
             if (isConnectionError(error)) throw error
             await tx.query('ROLLBACK TO SAVEPOINT inbox_row')
-            await this.#fail(tx, row, error)
+            if (error instanceof UnprocessableBodyError) {
+              await markInboxUnprocessable(tx, row.id, error.message)
+              this.#o.log.warn({ inboxId: row.id, reason: error.message }, 'inbox row unprocessable')
+            } else await this.#fail(tx, row, error)
           }
         }
       }

@@ -39,6 +39,11 @@ export async function markInboxProcessed(db: Queryable, ids: readonly number[]):
   await db.query(`UPDATE inbox SET state = 'processed', processed_at = now() WHERE id = ANY($1::bigint[])`, [ids])
 }
 
+/** A body that can never be applied, kept with the reason for a person to look at. */
+export async function markInboxUnprocessable(db: Queryable, id: number, reason: string): Promise<void> {
+  await db.query(`UPDATE inbox SET state = 'unprocessable', last_error = $2, processed_at = now() WHERE id = $1`, [id, reason.slice(0, 1000)])
+}
+
 /** Records a failed attempt: pending again after `retryInSeconds`, or failed for good when `final`. */
 export async function markInboxAttemptFailed(db: Queryable, id: number, r: { attempts: number; error: string; final: boolean; retryInSeconds: number }): Promise<void> {
   await db.query(

@@ -3,12 +3,15 @@ import type { SecretBox } from '../security/secret-box.ts'
 import { GraphError } from '../whatsapp/graph-errors.ts'
 import type { WhatsAppClient } from '../whatsapp/graph-client.ts'
 import { upsertNumber, type WhatsAppNumberWithToken } from './number-repository.ts'
+import { setNumberInstallations } from './number-scope-repository.ts'
 
 export interface ConnectNumberInput {
   phoneNumberId: string
   wabaId: string
   accessToken: string
   messagesPerSecond?: number
+  /** The installations the number serves (they must exist); absent or empty: every installation. */
+  installationIds?: string[]
 }
 
 /**
@@ -30,13 +33,33 @@ export async function connectNumber(
       error_data: { details: 'The phone number id is not among the WhatsApp Business Account\'s phone_numbers' },
     })
   }
-  return upsertNumber(deps.db, {
-    phoneNumberId: input.phoneNumberId,
-    wabaId: input.wabaId,
-    displayPhoneNumber: info.display_phone_number,
-    verifiedName: info.verified_name ?? null,
-    qualityRating: info.quality_rating ?? null,
-    messagesPerSecond: input.messagesPerSecond ?? 80,
-    accessTokenSealed: deps.secrets.seal(input.accessToken),
+  const businessPortfolioId = await portfolioOf(deps.graph, input.wabaId, input.accessToken)
+  return deps.db.transaction(async (tx) => {
+    const connected = await upsertNumber(tx, {
+      phoneNumberId: input.phoneNumberId,
+      wabaId: input.wabaId,
+      businessPortfolioId,
+      displayPhoneNumber: info.display_phone_number,
+      verifiedName: info.verified_name ?? null,
+      qualityRating: info.quality_rating ?? null,
+      messagesPerSecond: input.messagesPerSecond ?? 80,
+      accessTokenSealed: deps.secrets.seal(input.accessToken),
+    })
+    await setNumberInstallations(tx, connected.number.id, input.installationIds ?? [])
+    return connected
   })
+}
+
+/**
+ * The business portfolio owning the WABA, which scopes its users' BSUIDs (reference §9). A token
+ * that may not read the owner (Graph refuses the field) leaves the WABA id to stand in for it:
+ * BSUIDs then match within this WABA only.
+ */
+async function portfolioOf(graph: WhatsAppClient, wabaId: string, token: string): Promise<string> {
+  try {
+    return (await graph.getBusinessPortfolioId(wabaId, token)) ?? wabaId
+  } catch (error) {
+    if (error instanceof GraphError) return wabaId
+    throw error
+  }
 }

@@ -1,4 +1,5 @@
 import { Type, type SchemaOptions, type TLiteral, type TUnion } from '@sinclair/typebox'
+import { BSUID_PATTERN } from '../whatsapp/bsuid.ts'
 
 // Pieces several resources share. Every error answer has one shape (plugins/error-handler.ts).
 
@@ -28,6 +29,10 @@ export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
 
 /** Checked by routes/api/phone-param.ts rather than by a pattern, so a bad number gets INVALID_PHONE. */
 export const e164Phone = (description = 'E.164, e.g. +4915123456789') => Type.String({ description })
+
+/** A WhatsApp business-scoped user id (BSUID), for people who do not share their phone. */
+export const whatsappUserId = (description = 'WhatsApp business-scoped user id (BSUID), e.g. DE.80571294630518824417') =>
+  Type.String({ pattern: BSUID_PATTERN, maxLength: 140, description })
 
 export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 500 })),

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { Readable } from 'node:stream'
-import { e164Phone } from './common.ts'
+import { e164Phone, whatsappUserId } from './common.ts'
 
 export const ConsentEvent = Type.Object({
   state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
@@ -13,9 +13,10 @@ export const ConsentEvent = Type.Object({
 
 export const ConsentState = Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out'), Type.Literal('unknown')])
 
-/** A number's current consent, its audit trail and its state per CRM installation. */
+/** A person's current consent, its audit trail and its state per CRM installation. */
 export const ConsentRecord = Type.Object({
-  phone: Type.String(),
+  phone: Type.Optional(Type.String({ description: 'E.164, when known' })),
+  userId: Type.Optional(Type.String({ description: 'WhatsApp business-scoped user id, when known' })),
   state: ConsentState,
   events: Type.Array(ConsentEvent),
   writebacks: Type.Array(Type.Unknown()),
@@ -27,10 +28,16 @@ export const ConsentRecord = Type.Object({
   }), { description: 'The state in each CRM installation the number belongs to: WhatsApp signals count for all, CRM signals for their own' }),
 })
 
-export const ConsentQuery = Type.Object({ phone: e164Phone(), installationId: Type.Optional(Type.String({ format: 'uuid' })) })
+/** Exactly one of phone and userId (checked by routes/api/person-param.ts). */
+export const ConsentQuery = Type.Object({
+  phone: Type.Optional(e164Phone()),
+  userId: Type.Optional(whatsappUserId()),
+  installationId: Type.Optional(Type.String({ format: 'uuid' })),
+})
 
 export const ManualConsentChange = Type.Object({
-  phone: e164Phone(),
+  phone: Type.Optional(e164Phone()),
+  userId: Type.Optional(whatsappUserId()),
   state: Type.Union([Type.Literal('opted_in'), Type.Literal('opted_out')]),
   evidence: Type.Object({
     note: Type.String({ minLength: 3, maxLength: 2000, description: 'How and when the person gave or withdrew consent' }),

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { MESSAGE_STATUSES } from '../messages/status-order.ts'
-import { literalUnion } from './common.ts'
+import { literalUnion, whatsappUserId } from './common.ts'
 
 export const MessageView = Type.Object({
   id: Type.String(),
@@ -26,7 +26,8 @@ export const MessageIdParams = Type.Object({ id: Type.String({ minLength: 1, max
 
 export const SendMessageBody = Type.Object({
   numberId: Type.String({ format: 'uuid', description: 'A connected number (POST /api/v1/whatsapp-numbers)' }),
-  to: Type.String({ description: 'Recipient in E.164, e.g. +4915123456789' }),
+  to: Type.Optional(Type.String({ description: 'Recipient in E.164, e.g. +4915123456789; or send userId' })),
+  userId: Type.Optional(whatsappUserId('Recipient by WhatsApp business-scoped user id (BSUID), for a person known only by it; exactly one of to and userId')),
   template: Type.Object({
     name: Type.String({ minLength: 1, maxLength: 512, pattern: '^[a-z0-9_]+$' }),
     language: Type.String({ minLength: 2, maxLength: 15, pattern: '^[a-z]{2,3}(_[A-Za-z]{2,4})?$' }),

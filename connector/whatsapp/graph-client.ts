@@ -40,9 +40,13 @@ export interface SendComponent {
   parameters: Array<SendParameter | Record<string, unknown>>
 }
 
-export interface TemplateSend {
-  /** Recipient as digits with country code, no '+' (reference §1.1). */
-  to: string
+/**
+ * Whom a message goes to: a phone as digits with country code, no '+' (reference §1.1), or, for a
+ * user known only by business-scoped user id, that id, sent as `recipient` (reference §9).
+ */
+export type Addressee = { to: string; userId?: undefined } | { userId: string; to?: undefined }
+
+export type TemplateSend = Addressee & {
   name: string
   language: string
   components?: SendComponent[]
@@ -50,8 +54,7 @@ export interface TemplateSend {
   callbackData?: string
 }
 
-export interface TextSend {
-  to: string
+export type TextSend = Addressee & {
   body: string
   replyTo?: string
   callbackData?: string
@@ -65,6 +68,8 @@ export interface SendResult {
 
 export interface WhatsAppClient {
   getPhoneNumber(phoneNumberId: string, token: string): Promise<PhoneNumberInfo>
+  /** The id of the business portfolio that owns the WABA, when Graph names it. */
+  getBusinessPortfolioId(wabaId: string, token: string): Promise<string | undefined>
   listWabaPhoneNumbers(wabaId: string, token: string): Promise<PhoneNumberInfo[]>
   listTemplates(wabaId: string, token: string): Promise<MessageTemplate[]>
   sendTemplate(phoneNumberId: string, token: string, send: TemplateSend): Promise<SendResult>
@@ -100,6 +105,13 @@ export class GraphClient implements WhatsAppClient {
     return this.#request<PhoneNumberInfo>('GET /phone_number', `/${enc(phoneNumberId)}?fields=${fields}`, token)
   }
 
+  async getBusinessPortfolioId(wabaId: string, token: string): Promise<string | undefined> {
+    // The WABA node's owner_business_info is { id, name } of the owning business portfolio
+    // (https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/).
+    const waba = await this.#request<{ owner_business_info?: { id?: string } }>('GET /waba', `/${enc(wabaId)}?fields=owner_business_info`, token)
+    return waba.owner_business_info?.id
+  }
+
   async listWabaPhoneNumbers(wabaId: string, token: string): Promise<PhoneNumberInfo[]> {
     return this.#all<PhoneNumberInfo>('GET /phone_numbers', `/${enc(wabaId)}/phone_numbers?fields=id,display_phone_number,verified_name,quality_rating&limit=100`, token)
   }
@@ -113,7 +125,7 @@ export class GraphClient implements WhatsAppClient {
     const body: Record<string, unknown> = {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to: send.to,
+      ...addressOf(send),
       type: 'template',
       template: { name: send.name, language: { code: send.language }, ...(send.components?.length ? { components: send.components } : {}) },
     }
@@ -125,7 +137,7 @@ export class GraphClient implements WhatsAppClient {
     const body: Record<string, unknown> = {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to: send.to,
+      ...addressOf(send),
       type: 'text',
       text: { preview_url: false, body: send.body },
     }
@@ -186,6 +198,11 @@ export class GraphClient implements WhatsAppClient {
     if (json === undefined) throw new GraphError(res.status, { code: 131000, message: 'Graph answered with a body that is not JSON' })
     return json as T
   }
+}
+
+/** `to` for a phone, `recipient` for a user id (if both were sent, Meta would use `to`; reference §1.1). */
+function addressOf(a: Addressee): Record<string, string> {
+  return a.to !== undefined ? { to: a.to } : { recipient: a.userId }
 }
 
 function enc(id: string): string {

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest'
 import {
   parseWebhookEvents,
   WebhookPayloadError,
+  type IdentityEvent,
   type InboundEvent,
   type StatusEvent,
   type TemplateStatusEvent,
+  type UserIdChangeEvent,
   type UserPreferenceEvent,
   type WebhookEvent,
 } from '../../connector/whatsapp/webhook-payload.ts'
@@ -18,6 +20,8 @@ const at = (seconds: number) => new Date(seconds * 1000)
 
 const PNID = '106540352242922'
 const ADA = '4915123456789'
+const WABA = '102290129340398'
+const ADA_USER = 'DE.80571294630518824417'
 const TEMPLATE_WAMID = 'wamid.HBgNNDkxNTEyMzQ1Njc4ORUCABEYEjQ4QTc2QkI3RjBGMTA3QkQ5MwA='
 
 // Expected kinds per fixture file: every file in the folder must be listed here.
@@ -33,6 +37,12 @@ const EXPECTED_KINDS: Record<string, Array<WebhookEvent['kind']>> = {
   'status_sent.json': ['status'],
   'template_status_update_approved.json': ['template_status'],
   'user_preferences_stop.json': ['user_preference'],
+  'inbound_text_phone_and_user_id.json': ['identity', 'inbound'],
+  'inbound_text_username_no_phone.json': ['identity', 'inbound'],
+  'inbound_stop_username_no_phone.json': ['identity', 'inbound'],
+  'status_delivered_bsuid.json': ['identity', 'status'],
+  'user_preferences_stop_bsuid.json': ['identity', 'user_preference'],
+  'system_user_changed_user_id.json': ['user_id_change'],
 }
 
 describe('parseWebhookEvents on the fixtures', () => {
@@ -49,6 +59,7 @@ describe('parseWebhookEvents on the fixtures', () => {
     expect(e).toEqual({
       kind: 'status',
       phoneNumberId: PNID,
+      wabaId: WABA,
       wamid: TEMPLATE_WAMID,
       status: 'sent',
       occurredAt: at(1764086460),
@@ -133,6 +144,7 @@ describe('parseWebhookEvents on the fixtures', () => {
     expect(e).toEqual({
       kind: 'user_preference',
       phoneNumberId: PNID,
+      wabaId: WABA,
       waId: ADA,
       value: 'stop',
       category: 'marketing_messages',
@@ -152,6 +164,46 @@ describe('parseWebhookEvents on the fixtures', () => {
       event: 'APPROVED',
       reason: 'NONE',
     })
+  })
+})
+
+describe('parseWebhookEvents on business-scoped user ids (reference §9)', () => {
+  it('an inbound text with phone and user id carries both, and the contact links them', () => {
+    const [identity, inbound] = parse('inbound_text_phone_and_user_id.json') as [IdentityEvent, InboundEvent]
+    expect(identity).toEqual({ kind: 'identity', phoneNumberId: PNID, wabaId: WABA, userId: ADA_USER, parentUserId: undefined, waId: '4915112345678', username: '@ada.example' })
+    expect(inbound).toMatchObject({ from: '4915112345678', fromUserId: ADA_USER, profileName: 'Ada', username: '@ada.example', text: 'hello' })
+  })
+
+  it('a username user without a phone: the message has only from_user_id', () => {
+    const [identity, inbound] = parse('inbound_text_username_no_phone.json') as [IdentityEvent, InboundEvent]
+    expect(identity).toMatchObject({ userId: ADA_USER, waId: undefined, username: '@ada.example' })
+    expect(inbound).toMatchObject({ from: undefined, fromUserId: ADA_USER, profileName: 'Ada', username: '@ada.example', text: 'Is the spring sale still on?', occurredAt: at(1767225600) })
+    const [, stop] = parse('inbound_stop_username_no_phone.json') as [IdentityEvent, InboundEvent]
+    expect(stop).toMatchObject({ from: undefined, fromUserId: ADA_USER, type: 'text', text: 'STOP' })
+  })
+
+  it('a status of a send by user id carries recipient_user_id and no recipient_id', () => {
+    const [, status] = parse('status_delivered_bsuid.json') as [IdentityEvent, StatusEvent]
+    expect(status).toMatchObject({ status: 'delivered', recipientId: undefined, recipientUserId: ADA_USER, callbackData: 'campaign=spring26;contact=8f3a2c' })
+  })
+
+  it('reads both spellings of the parent user id on statuses', () => {
+    const status = (extra: Record<string, string>) => ({ entry: [{ changes: [{ field: 'messages', value: { statuses: [{ id: 'w', status: 'sent', recipient_user_id: ADA_USER, ...extra }] } }] }] })
+    const parent = (body: unknown) => (parseWebhookEvents(body, RECEIVED)[0] as StatusEvent).recipientParentUserId
+    expect(parent(status({ recipient_parent_user_id: 'DE.ENT.1' }))).toBe('DE.ENT.1')
+    expect(parent(status({ parent_recipient_user_id: 'DE.ENT.2' }))).toBe('DE.ENT.2')
+  })
+
+  it('user_preferences without a phone carries the user id', () => {
+    const [, pref] = parse('user_preferences_stop_bsuid.json') as [IdentityEvent, UserPreferenceEvent]
+    expect(pref).toMatchObject({ waId: undefined, userId: ADA_USER, value: 'stop', category: 'marketing_messages', occurredAt: at(1767225800) })
+  })
+
+  it('user_changed_user_id names the previous and the new id; a user_id_update field is read the same way', () => {
+    const [change] = parse('system_user_changed_user_id.json') as [UserIdChangeEvent]
+    expect(change).toEqual({ kind: 'user_id_change', phoneNumberId: PNID, wabaId: WABA, previousUserId: ADA_USER, userId: 'DE.31120958364471025590', parentUserId: undefined, occurredAt: at(1767312000) })
+    const update = { entry: [{ id: WABA, changes: [{ field: 'user_id_update', value: { previous_user_id: ADA_USER, user_id: 'DE.3', timestamp: '1767312000' } }] }] }
+    expect(parseWebhookEvents(update, RECEIVED)).toEqual([{ ...change, phoneNumberId: undefined, userId: 'DE.3' }])
   })
 })
 
@@ -200,8 +252,11 @@ describe('parseWebhookEvents on malformed bodies', () => {
       ],
     }
     const events = parseWebhookEvents(body, RECEIVED)
-    // A numeric id is accepted as a string; the other malformed items are dropped.
-    expect(events.map((e) => (e.kind === 'status' ? `${e.status}:${e.wamid}` : e.kind))).toEqual(['read:42', 'delivered:wamid.ok'])
+    // A numeric id is accepted as a string; the other malformed items are dropped, except a message
+    // or preference that names no one, which is reported so the body can be kept as unprocessable.
+    expect(events.map((e) => (e.kind === 'status' ? `${e.status}:${e.wamid}` : e.kind === 'unidentified' ? e.reason : e.kind))).toEqual([
+      'read:42', 'delivered:wamid.ok', 'message wamid.in2 carries neither from nor from_user_id', 'user_preferences "stop" carries neither wa_id nor user_id',
+    ])
   })
 
   it('a missing or unusable timestamp falls back to the receive time', () => {

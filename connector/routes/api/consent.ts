@@ -2,14 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Readable } from 'node:stream'
 import { consentLogCsv } from '../../consent/consent-csv.ts'
 import { ConsentExportCsv, ConsentExportQuery } from '../../schemas/consent.ts'
-import { consentRecord } from '../../consent/consent-record.ts'
+import { consentRecord, resolvePerson } from '../../consent/consent-record.ts'
+import { recordConsentEvent } from '../../consent/consent-ledger.ts'
 import { AppError } from '../../errors.ts'
 import { findInstallation } from '../../installations/installation-repository.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { ConsentQuery, ConsentRecord, ManualConsentChange } from '../../schemas/consent.ts'
 import type { RouteOptions } from '../../services.ts'
 import { recordConsentAndWriteBack } from '../../writeback/consent-writebacks.ts'
-import { phoneParam } from './phone-param.ts'
+import { personParam } from './person-param.ts'
 
 export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get('/consent/export', {
@@ -32,13 +33,13 @@ export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
   app.get('/consent', {
     schema: {
       tags: ['consent'],
-      summary: 'Current consent of a phone number and its full audit trail',
+      summary: 'Current consent of a person (by phone or WhatsApp user id) and its full audit trail',
       querystring: ConsentQuery,
       response: { 200: ConsentRecord, ...ErrorResponses },
     },
   }, async (request) => {
     const q = request.query
-    return consentRecord(services.db, phoneParam(q.phone), q.installationId)
+    return consentRecord(services.db, personParam(q), q.installationId)
   })
 
   app.post('/consent', {
@@ -50,21 +51,18 @@ export const consentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
   }, async (request, reply) => {
     const body = request.body
-    const phone = phoneParam(body.phone)
+    const who = personParam(body)
     if (body.installationId && !(await findInstallation(services.db, body.installationId))) {
       throw new AppError(422, 'UNKNOWN_INSTALLATION', `Installation ${body.installationId} does not exist`)
     }
     const occurredAt = body.occurredAt ? new Date(body.occurredAt) : new Date()
     if (occurredAt.getTime() > Date.now() + 5 * 60_000) throw new AppError(400, 'OCCURRED_IN_FUTURE', 'occurredAt lies in the future')
+    const { person } = await resolvePerson(services.db, who)
+    if (!person.phone && !person.whatsappUserId) throw new AppError(422, 'UNKNOWN_WHATSAPP_USER', `No WhatsApp user ${who.userId} has been seen; record consent by phone`)
     // One transaction: the event and its CRM write-backs are recorded together or not at all.
-    await services.db.transaction((tx) => recordConsentAndWriteBack(tx, {
-      phone,
-      installationId: body.installationId ?? null,
-      state: body.state,
-      source: 'manual',
-      evidence: body.evidence,
-      occurredAt,
-    }))
-    return reply.code(201).send(await consentRecord(services.db, phone, body.installationId))
+    const event = { whatsappUserId: person.whatsappUserId ?? null, installationId: body.installationId ?? null, state: body.state, source: 'manual', evidence: body.evidence, occurredAt }
+    // CRM records are found by phone: a person known only by user id has none to write back to yet.
+    await services.db.transaction((tx) => (person.phone ? recordConsentAndWriteBack(tx, { ...event, phone: person.phone }) : recordConsentEvent(tx, event)))
+    return reply.code(201).send(await consentRecord(services.db, who, body.installationId))
   })
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { randomUUID } from 'node:crypto'
 import { consentStatus } from '../../consent/consent-ledger.ts'
+import { resolvePerson } from '../../consent/consent-record.ts'
 import { consentRefusal, REFUSAL_MESSAGES } from '../../consent/send-policy.ts'
 import { AppError, notFound } from '../../errors.ts'
 import { enqueueMessage, findMessage, IdempotencyKeyReusedError, messageForKey } from '../../messages/message-repository.ts'
@@ -10,7 +11,7 @@ import { templateCategory } from '../../templates/template-repository.ts'
 import { ErrorResponses } from '../../schemas/common.ts'
 import { IdempotencyHeaders, MessageIdParams, MessageView, SendMessageBody } from '../../schemas/messages.ts'
 import { requestDigest } from '../../security/request-digest.ts'
-import { phoneParam } from './phone-param.ts'
+import { personParam } from './person-param.ts'
 import type { RouteOptions } from '../../services.ts'
 
 export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
@@ -50,18 +51,23 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     const prior = key ? await messageForKey(services.db, `api:${key}`, requestHash).catch(reused) : undefined
     if (prior) return reply.code(202).send((await findMessage(services.db, prior))!)
 
-    const phone = phoneParam(body.to)
+    const who = personParam({ phone: body.to, userId: body.userId }, 'to')
     const number = await findNumber(services.db, body.numberId)
     if (!number) throw notFound('WhatsApp number', body.numberId)
+    const { person, userId } = await resolvePerson(services.db, who)
+    if (!person.phone && !person.whatsappUserId) throw new AppError(422, 'UNKNOWN_WHATSAPP_USER', `No WhatsApp user ${who.userId} has written to a connected number yet; nothing was queued`)
     const category = await templateCategory(services.db, number.wabaId, body.template.name, body.template.language)
-    const refusal = consentRefusal(category, await consentStatus(services.db, phone))
+    // Meta takes authentication templates only to a phone (error 131062, reference §2.2).
+    if (!person.phone && category?.toUpperCase() === 'AUTHENTICATION') throw new AppError(422, 'NEEDS_PHONE', 'Authentication templates cannot be sent to a WhatsApp user id; send to the phone; nothing was queued')
+    const refusal = consentRefusal(category, await consentStatus(services.db, person))
     if (refusal) throw new AppError(409, refusal, `${REFUSAL_MESSAGES[refusal]}; nothing was queued`)
     const params = body.bodyParameters ?? []
     const enqueued = enqueueMessage(services.db, {
       idempotencyKey: key ? `api:${key}` : `api:${randomUUID()}`,
       ...(requestHash ? { requestHash } : {}),
       numberId: number.id,
-      recipient: e164ToWaId(phone),
+      // The phone when known, else the user id (sent as `recipient`).
+      recipient: person.phone ? e164ToWaId(person.phone) : userId!,
       kind: 'template',
       templateName: body.template.name,
       templateLanguage: body.template.language,

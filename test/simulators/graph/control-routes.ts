@@ -15,6 +15,7 @@ const numberSchema = {
     verifiedName: { type: 'string' },
     messagesPerSecond: { type: 'number', exclusiveMinimum: 0 },
     qualityRating: { enum: ['GREEN', 'YELLOW', 'RED'] },
+    businessPortfolioId: { type: 'string', minLength: 1 },
   },
 }
 

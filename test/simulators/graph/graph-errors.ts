@@ -35,6 +35,10 @@ const CATALOGUE: Record<number, CatalogueEntry> = {
     title: 'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business',
     details: 'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.',
   },
+  131062: {
+    title: 'Business-scoped user ID recipients not supported',
+    details: 'This message cannot be sent to a business-scoped user ID; send it to the phone number.',
+  },
   131051: { title: 'Unsupported message type', details: 'Unsupported message type.' },
   131053: { title: 'Media upload error', details: 'Unable to upload the media used in the message.' },
   131056: {

@@ -27,7 +27,10 @@ function phoneNumberObject(n: PhoneNumber): Record<string, unknown> {
 }
 
 function wabaObject(w: Waba): Record<string, unknown> {
-  return { id: w.id, name: w.numbers[0]?.verifiedName ?? w.id, currency: 'USD', timezone_id: '1' }
+  return {
+    id: w.id, name: w.numbers[0]?.verifiedName ?? w.id, currency: 'USD', timezone_id: '1',
+    owner_business_info: { id: w.businessPortfolioId, name: w.numbers[0]?.verifiedName ?? w.id },
+  }
 }
 
 function templateObject(t: Template): Record<string, unknown> {
@@ -118,6 +121,8 @@ export function graphRoutes(core: SimulatorCore) {
       const send = parseSendRequest(request.body)
       const waba = core.registry.waba(number.wabaId) as Waba
       const template = send.type === 'template' ? resolveTemplate(waba, send) : undefined
+      // Authentication templates need a phone `to` (reference §2.2, §9).
+      if (send.userId && template?.category === 'AUTHENTICATION') throw new GraphError(131062)
       if (!core.limits.takeThroughput(number.id, number.messagesPerSecond)) throw new GraphError(130429)
       if (!core.limits.takePair(number.id, send.waId)) throw new GraphError(131056)
       const fault = core.takeFault(send.waId)
@@ -129,6 +134,7 @@ export function graphRoutes(core: SimulatorCore) {
         phoneNumberId: number.id,
         to: send.to,
         waId: send.waId,
+        ...(send.userId ? { userId: send.userId } : {}),
         type: send.type,
         ...(template ? { templateName: template.name, templateLanguage: template.language } : {}),
         ...(send.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: send.bizOpaqueCallbackData }),
@@ -143,7 +149,7 @@ export function graphRoutes(core: SimulatorCore) {
           wabaId: number.wabaId,
           phoneNumberId: number.id,
           displayPhoneNumber: number.displayPhoneNumber,
-          recipientId: send.waId,
+          ...(send.userId ? { recipientUserId: send.userId } : { recipientId: send.waId }),
           ...(send.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: send.bizOpaqueCallbackData }),
           conversationId: conversationId(number, send.waId, category),
           category,
@@ -152,7 +158,8 @@ export function graphRoutes(core: SimulatorCore) {
       )
       return {
         messaging_product: 'whatsapp',
-        contacts: [{ input: send.to, wa_id: send.waId }],
+        // A send by user id is echoed without a wa_id: Meta does not reveal the phone.
+        contacts: [send.userId ? { input: send.to } : { input: send.to, wa_id: send.waId }],
         messages: [{ id: wamid, message_status: 'accepted' }],
       }
     })

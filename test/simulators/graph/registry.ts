@@ -11,6 +11,9 @@ export interface PhoneNumber {
   qualityRating: QualityRating
 }
 
+/** The business portfolio of every WABA that does not name another. */
+export const SIMULATED_PORTFOLIO_ID = '770000000000001'
+
 export interface Template {
   id: string
   name: string
@@ -23,6 +26,7 @@ export interface Template {
 
 export interface Waba {
   id: string
+  businessPortfolioId: string
   numbers: PhoneNumber[]
   templates: Template[]
 }
@@ -49,7 +53,9 @@ export class Registry {
       old.numbers = old.numbers.filter((p) => p.id !== number.id)
     }
     this.numbers.set(number.id, number)
-    this.wabaEntry(number.wabaId).numbers.push(number)
+    const waba = this.wabaEntry(number.wabaId)
+    if (n.businessPortfolioId) waba.businessPortfolioId = n.businessPortfolioId
+    waba.numbers.push(number)
     return number
   }
 
@@ -87,7 +93,7 @@ export class Registry {
 
   private wabaEntry(id: string): Waba {
     let waba = this.wabas.get(id)
-    if (!waba) this.wabas.set(id, (waba = { id, numbers: [], templates: [] }))
+    if (!waba) this.wabas.set(id, (waba = { id, businessPortfolioId: SIMULATED_PORTFOLIO_ID, numbers: [], templates: [] }))
     return waba
   }
 }

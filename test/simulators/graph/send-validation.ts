@@ -4,9 +4,12 @@ import { bodyText, isRecord, placeholders } from './registry.ts'
 import type { Template, Waba } from './registry.ts'
 
 export interface SendRequest {
+  /** `to`, or `recipient` when the send names a business-scoped user id instead. */
   to: string
-  /** `to` normalised to digits, as echoed in contacts[].wa_id and used as recipient_id in webhooks. */
+  /** `to` normalised to digits, as echoed in contacts[].wa_id and used as recipient_id in webhooks; the BSUID of a send by user id. */
   waId: string
+  /** Set for a send by business-scoped user id (`recipient`, reference §9). */
+  userId?: string
   type: 'template' | 'text'
   templateName?: string
   templateLanguage?: string
@@ -26,13 +29,9 @@ export function parseSendRequest(body: unknown): SendRequest {
   if (body['recipient_type'] !== undefined && body['recipient_type'] !== 'individual') {
     throw invalid("Param recipient_type must be 'individual' (the simulator does not model groups).")
   }
-  const to = body['to']
-  if (typeof to !== 'string' || to === '') throw invalid('The parameter to is required and must be a string.')
-  const waId = to.startsWith('+') ? to.slice(1) : to
-  if (!/^\d{6,15}$/.test(waId)) throw invalid(`Param to must be a phone number with country code, digits only (got '${to}').`)
   const opaque = body['biz_opaque_callback_data']
   if (opaque !== undefined && typeof opaque !== 'string') throw invalid('Param biz_opaque_callback_data must be a string.')
-  const common = { to, waId, body, ...(opaque === undefined ? {} : { bizOpaqueCallbackData: opaque }) }
+  const common = { ...addressee(body), body, ...(opaque === undefined ? {} : { bizOpaqueCallbackData: opaque }) }
 
   if (body['type'] === 'text') {
     const text = body['text']
@@ -52,6 +51,20 @@ export function parseSendRequest(body: unknown): SendRequest {
     return { ...common, type: 'template', templateName: template['name'], templateLanguage: language['code'] }
   }
   throw invalid(`Param type must be 'template' or 'text' (the simulator supports only these; got ${JSON.stringify(body['type'])}).`)
+}
+
+/** `to` (a phone) or, without it, `recipient` (a BSUID); if both are sent `to` wins, as on Meta (reference §1.1, §9). */
+function addressee(body: Record<string, unknown>): { to: string; waId: string; userId?: string } {
+  const to = body['to']
+  const recipient = body['recipient']
+  if (to === undefined && typeof recipient === 'string' && recipient !== '') {
+    if (!/^[A-Z]{2}(\.[A-Za-z0-9]{1,128}){1,2}$/.test(recipient)) throw invalid(`Param recipient must be a business-scoped user id such as US.13491208655302741918 (got '${recipient}').`)
+    return { to: recipient, waId: recipient, userId: recipient }
+  }
+  if (typeof to !== 'string' || to === '') throw invalid('The parameter to (or recipient) is required and must be a string.')
+  const waId = to.startsWith('+') ? to.slice(1) : to
+  if (!/^\d{6,15}$/.test(waId)) throw invalid(`Param to must be a phone number with country code, digits only (got '${to}').`)
+  return { to, waId }
 }
 
 /** Finds the approved template a send refers to and checks its body parameter count (132001/132015/132016/132000). */

@@ -9,7 +9,10 @@ export interface MessageContext {
   wabaId: string
   phoneNumberId: string
   displayPhoneNumber: string
-  recipientId: string
+  /** The wa_id of a send by phone. */
+  recipientId?: string
+  /** The BSUID of a send by user id: statuses carry recipient_user_id instead of recipient_id (reference §9). */
+  recipientUserId?: string
   bizOpaqueCallbackData?: string
   conversationId: string
   /** Lowercase pricing/conversation category: marketing, utility, authentication, service. */
@@ -36,7 +39,7 @@ export function statusObject(event: StatusEvent): Record<string, unknown> {
     id: message.wamid,
     status,
     timestamp: String(now),
-    recipient_id: message.recipientId,
+    ...(message.recipientUserId ? { recipient_user_id: message.recipientUserId } : { recipient_id: message.recipientId }),
     ...(message.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: message.bizOpaqueCallbackData }),
   }
   // Failed statuses are not billed: errors[] and no conversation/pricing.
@@ -75,6 +78,8 @@ export function statusEnvelope(events: StatusEvent[]): Record<string, unknown> {
               phone_number_id: event.message.phoneNumberId,
             },
             statuses: [statusObject(event)],
+            // Statuses of a send by user id name the user in contacts[], except failed ones (reference §9).
+            ...(event.message.recipientUserId && event.status !== 'failed' ? { contacts: [{ profile: { name: 'Simulated User' }, user_id: event.message.recipientUserId }] } : {}),
           },
           field: 'messages',
         },

@@ -11,6 +11,8 @@ export interface NumberInput {
   /** Throughput cap of this number; Meta's default is 80. */
   messagesPerSecond?: number
   qualityRating?: QualityRating
+  /** The business portfolio owning the WABA (GET /{waba-id}?fields=owner_business_info); default SIMULATED_PORTFOLIO_ID. */
+  businessPortfolioId?: string
 }
 
 export interface TemplateInput {
@@ -63,8 +65,12 @@ export interface SimulatorStats {
 export interface SentMessage {
   wamid: string
   phoneNumberId: string
+  /** The address as sent: `to`, or `recipient` for a send by user id. */
   to: string
+  /** The recipient's key: the wa_id, or the BSUID of a send by user id. */
   waId: string
+  /** Set when the send went to a business-scoped user id (`recipient`). */
+  userId?: string
   type: 'template' | 'text'
   templateName?: string
   templateLanguage?: string
