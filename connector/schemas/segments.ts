@@ -16,6 +16,9 @@ export const CreateSegmentBody = Type.Object({
   consentProperty: Type.Optional(PropertyName),
   copyProperties: Type.Optional(Type.Array(PropertyName, { maxItems: 50 })),
   schedule: Type.Optional(Type.String({ minLength: 9, maxLength: 100, description: 'cron expression, e.g. "0 * * * *"' })),
+  listIsOptIn: Type.Optional(Type.Object({
+    evidence: Type.String({ minLength: 3, maxLength: 2000, description: 'How joining this list is the person\'s opt-in (e.g. the sign-up form that adds them)' }),
+  }, { additionalProperties: false, description: 'The CRM list is itself the record of opt-in: each member joining it is recorded as an opt-in with this evidence' })),
 }, { additionalProperties: false })
 
 export const SegmentCounts = Type.Object({ members: Type.Integer(), reachable: Type.Integer(), optedIn: Type.Integer(), optedOut: Type.Integer(), noConsent: Type.Integer(), invalidPhone: Type.Integer() })
@@ -46,6 +49,7 @@ export const SegmentView = Type.Object({
   consentProperty: Type.Union([Type.String(), Type.Null()]),
   copyProperties: Type.Array(Type.String()),
   schedule: Type.Union([Type.String(), Type.Null()]),
+  listIsOptIn: Type.Union([Type.Object({ evidence: Type.String() }), Type.Null()]),
   counts: SegmentCounts,
   lastSync: Type.Union([SegmentSync, Type.Null()]),
   syncs: Type.Optional(Type.Array(SegmentSync)),

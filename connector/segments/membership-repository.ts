@@ -29,17 +29,40 @@ export async function forgetSeen(db: Queryable, syncId: string): Promise<void> {
   await db.query('DELETE FROM segment_sync_seen WHERE sync_id = $1', [syncId])
 }
 
-/** Adds members or refreshes their member key; returns how many were new. */
-export async function upsertMembers(db: Queryable, segmentId: string, members: readonly MemberRef[]): Promise<number> {
-  if (!members.length) return 0
-  const { rows } = await db.query<{ inserted: boolean }>(
+/** Adds members or refreshes their member key; returns the ones that were new (as "objectType:recordId"). */
+export async function upsertMembers(db: Queryable, segmentId: string, members: readonly MemberRef[]): Promise<Set<string>> {
+  if (!members.length) return new Set()
+  const { rows } = await db.query<{ object_type: string; record_id: string; inserted: boolean }>(
     `INSERT INTO segment_members (segment_id, object_type, record_id, member_key)
      SELECT $1, t, i, k FROM unnest($2::text[], $3::text[], $4::text[]) AS x(t, i, k)
      ON CONFLICT (segment_id, object_type, record_id) DO UPDATE SET member_key = EXCLUDED.member_key
-     RETURNING (xmax = 0) AS inserted`,
+     RETURNING object_type, record_id, (xmax = 0) AS inserted`,
     [segmentId, members.map((m) => m.objectType), members.map((m) => m.recordId), members.map((m) => m.memberKey)],
   )
-  return rows.filter((r) => r.inserted).length
+  return new Set(rows.filter((r) => r.inserted).map((r) => `${r.object_type}:${r.record_id}`))
+}
+
+export interface JoiningMember {
+  objectType: string
+  recordId: string
+  phone: string
+}
+
+/**
+ * One page of the records a finished sync read that are not members yet (they join when its diff
+ * is applied) and have a usable phone, by (objectType, recordId) after `after`.
+ */
+export async function joiningMembers(db: Queryable, segment: Segment, syncId: string, after: { objectType: string; recordId: string } | undefined, limit: number): Promise<JoiningMember[]> {
+  const { rows } = await db.query<{ object_type: string; record_id: string; phone: string }>(
+    `SELECT s.object_type, s.record_id, r.phone FROM segment_sync_seen s
+     JOIN ${recordRecipientsSql('$3::uuid')} r ON r.object_type = s.object_type AND r.record_id = s.record_id
+     WHERE s.sync_id = $2 AND r.phone IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = $1 AND m.object_type = s.object_type AND m.record_id = s.record_id)
+       AND ($4::text IS NULL OR (s.object_type, s.record_id) > ($4::text, $5::text))
+     ORDER BY s.object_type, s.record_id LIMIT $6`,
+    [segment.id, syncId, segment.installationId, after?.objectType ?? null, after?.recordId ?? null, limit],
+  )
+  return rows.map((r) => ({ objectType: r.object_type, recordId: r.record_id, phone: r.phone }))
 }
 
 /** Removes the members the source reported removed (by the source's own membership id); returns how many. */

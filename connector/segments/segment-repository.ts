@@ -12,6 +12,8 @@ export interface Segment {
   consentProperty: string | null
   copyProperties: string[]
   schedule: string | null
+  /** The list is itself the record of opt-in: members joining it are recorded as opted in with this evidence. */
+  listIsOptIn: { evidence: string } | null
   runningSyncId: string | null
   heartbeatAt: Date | null
   /** The time the last successful sync covered up to: where an incremental sync starts. */
@@ -32,6 +34,7 @@ interface Row {
   consent_property: string | null
   copy_properties: string[]
   schedule: string | null
+  list_opt_in_evidence: string | null
   running_sync_id: string | null
   heartbeat_at: Date | null
   change_cursor: string | null
@@ -40,7 +43,7 @@ interface Row {
 }
 
 const SEGMENT_COLUMNS = `id, installation_id, name, source_type, source_id, source_name, phone_properties, default_country,
-  consent_property, copy_properties, schedule, running_sync_id, heartbeat_at, change_cursor, created_at, updated_at`
+  consent_property, copy_properties, schedule, list_opt_in_evidence, running_sync_id, heartbeat_at, change_cursor, created_at, updated_at`
 
 function toSegment(r: Row): Segment {
   return {
@@ -53,6 +56,7 @@ function toSegment(r: Row): Segment {
     consentProperty: r.consent_property,
     copyProperties: r.copy_properties,
     schedule: r.schedule,
+    listIsOptIn: r.list_opt_in_evidence === null ? null : { evidence: r.list_opt_in_evidence },
     runningSyncId: r.running_sync_id,
     heartbeatAt: r.heartbeat_at,
     changeCursor: r.change_cursor,
@@ -61,13 +65,13 @@ function toSegment(r: Row): Segment {
   }
 }
 
-export type NewSegment = Pick<Segment, 'installationId' | 'name' | 'source' | 'phoneProperties' | 'defaultCountry' | 'consentProperty' | 'copyProperties' | 'schedule'>
+export type NewSegment = Pick<Segment, 'installationId' | 'name' | 'source' | 'phoneProperties' | 'defaultCountry' | 'consentProperty' | 'copyProperties' | 'schedule' | 'listIsOptIn'>
 
 export async function insertSegment(db: Queryable, s: NewSegment): Promise<Segment> {
   const { rows } = await db.query<Row>(
-    `INSERT INTO segments (installation_id, name, source_type, source_id, source_name, phone_properties, default_country, consent_property, copy_properties, schedule)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${SEGMENT_COLUMNS}`,
-    [s.installationId, s.name, s.source.type, s.source.id, s.source.name, s.phoneProperties, s.defaultCountry, s.consentProperty, s.copyProperties, s.schedule],
+    `INSERT INTO segments (installation_id, name, source_type, source_id, source_name, phone_properties, default_country, consent_property, copy_properties, schedule, list_opt_in_evidence)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${SEGMENT_COLUMNS}`,
+    [s.installationId, s.name, s.source.type, s.source.id, s.source.name, s.phoneProperties, s.defaultCountry, s.consentProperty, s.copyProperties, s.schedule, s.listIsOptIn?.evidence ?? null],
   )
   return toSegment(rows[0]!)
 }

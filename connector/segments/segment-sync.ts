@@ -10,7 +10,7 @@ import { findInstallation } from '../installations/installation-repository.ts'
 import { normalizeCrmPhone } from '../phones/crm-phone.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 import { consentFromCrmValue } from './consent-value.ts'
-import { applyMembershipDiff, countMembers, forgetSeen, noteSeen, removeMembersByKey, upsertMembers, type MemberRef } from './membership-repository.ts'
+import { applyMembershipDiff, countMembers, forgetSeen, joiningMembers, noteSeen, removeMembersByKey, upsertMembers, type JoiningMember, type MemberRef } from './membership-repository.ts'
 import {
   clearSyncError, createSync, failSync, findSync, finishFullSync, finishIncrementalSync, interruptSync, lockSegment, markSegmentSyncing,
   recordSyncPage, syncProgress, type Segment, type SyncView,
@@ -26,6 +26,9 @@ import { InstallationInactiveError } from '../installations/token-manager.ts'
 
 /** A running sync whose heartbeat is older than this is taken to be dead, and is resumed. */
 export const HEARTBEAT_TIMEOUT_MS = 60_000
+
+/** Joining members recorded as opted in per statement, for a list that is the record of opt-in. */
+const LIST_OPT_IN_PAGE = 1000
 
 export class SyncAlreadyRunningError extends Error {
   readonly code = 'SYNC_RUNNING'
@@ -130,6 +133,7 @@ export class SegmentSyncer {
         await this.#d.db.transaction((tx) => this.#applyPage(tx, segment, syncId, page))
       }
       await this.#d.db.transaction(async (tx) => {
+        await this.#recordListOptIns(tx, segment, syncId)
         const diff = await applyMembershipDiff(tx, segment.id, syncId)
         // Changes from the moment this read began are the next incremental sync's to find.
         await finishFullSync(tx, segment.id, syncId, diff)
@@ -199,10 +203,48 @@ export class SegmentSyncer {
     await recordConsentEvents(tx, events)
   }
 
+  /**
+   * A list that is itself the record of opt-in: each record joining the segment in this sync is an
+   * opt-in with the segment's evidence, at the time the sync began (when the list was read; an
+   * opt-out after that still wins). A member already in the segment is not recorded again. Leaving
+   * the list records nothing: being taken off a list is not the person withdrawing consent (lists
+   * are pruned, re-segmented, replaced), so only a real opt-out signal ends an opt-in. A full sync
+   * runs this before its diff, page by page over the joiners; an incremental one passes its joiners.
+   */
+  async #recordListOptIns(tx: Transaction, segment: Segment, syncId: string, joined?: JoiningMember[]): Promise<void> {
+    if (!segment.listIsOptIn) return
+    const { evidence } = segment.listIsOptIn
+    const occurredAt = new Date((await findSync(tx, syncId))!.startedAt)
+    const record = (page: JoiningMember[]) => recordConsentEvents(tx, page.map((m) => ({
+      phone: m.phone,
+      installationId: segment.installationId,
+      state: 'opted_in' as const,
+      source: 'crm_list',
+      evidence: { note: evidence, segmentId: segment.id, list: { type: segment.source.type, id: segment.source.id }, objectType: m.objectType, recordId: m.recordId, syncId },
+      occurredAt,
+      dedupeKey: `crm-list:${segment.id}:${m.objectType}:${m.recordId}:${syncId}`,
+    })))
+    if (joined) {
+      await record(joined)
+      return
+    }
+    let after: JoiningMember | undefined
+    for (;;) {
+      const page = await joiningMembers(tx, segment, syncId, after, LIST_OPT_IN_PAGE)
+      await record(page)
+      if (page.length < LIST_OPT_IN_PAGE) return
+      after = page[page.length - 1]
+    }
+  }
+
   /** Applies an incremental read: upserted members kept and added, removed ones dropped, in one transaction. */
   async #applyChanges(tx: Transaction, segment: Segment, syncId: string, changes: SegmentChanges): Promise<void> {
     const prepared = await this.#storeRecords(tx, segment, syncId, changes.upserted)
-    const added = await upsertMembers(tx, segment.id, prepared.map(memberRef))
+    const joined = await upsertMembers(tx, segment.id, prepared.map(memberRef))
+    await this.#recordListOptIns(tx, segment, syncId, prepared
+      .filter((p) => p.e164 && joined.has(`${p.record.objectType}:${p.record.id}`))
+      .map((p) => ({ objectType: p.record.objectType, recordId: p.record.id, phone: p.e164! })))
+    const added = joined.size
     const removed = await removeMembersByKey(tx, segment.id, changes.removedMemberKeys)
     const members = await countMembers(tx, segment.id)
     await finishIncrementalSync(tx, segment.id, syncId, {

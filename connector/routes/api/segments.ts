@@ -25,6 +25,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: S
       consentProperty: s.consentProperty,
       copyProperties: s.copyProperties,
       schedule: s.schedule,
+      listIsOptIn: s.listIsOptIn,
       counts: await segmentCounts(services.db, s),
       lastSync: history[0] ?? null,
       ...(withHistory ? { syncs: history } : {}),
@@ -67,6 +68,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<RouteOptions & { syncer: S
       consentProperty: body.consentProperty ?? null,
       copyProperties: body.copyProperties ?? [],
       schedule: body.schedule ?? null,
+      listIsOptIn: body.listIsOptIn ?? null,
     })
     if (segment.schedule) scheduler.schedule(segment.id, segment.schedule)
     return reply.code(201).send(await view(segment, false))
