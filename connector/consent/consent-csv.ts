@@ -26,7 +26,7 @@ export async function* consentLogCsv(db: Queryable, range: { from?: Date; to?: D
   yield csvRow(CONSENT_CSV_COLUMNS)
   for await (const page of consentLogPages(db, range, pageSize)) {
     yield page.map((e) => csvRow([
-      e.state, e.source, e.occurredAt.toISOString(), e.recordedAt.toISOString(), e.installationId, e.phone, JSON.stringify(e.evidence),
+      e.state, e.source, e.occurredAt.toISOString(), e.recordedAt.toISOString(), e.installationId, e.phoneOrUserId, JSON.stringify(e.evidence),
     ])).join('')
   }
 }

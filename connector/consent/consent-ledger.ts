@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts'
-import { currentUserJoinSql, personUserRowsSql } from '../contacts/whatsapp-user-repository.ts'
+import { currentUserJoinSql, personUserRowsSql, userIdOfRowSql } from '../contacts/whatsapp-user-repository.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 import { isBsuid } from '../whatsapp/bsuid.ts'
@@ -200,7 +200,8 @@ export interface ConsentLogRow {
   occurredAt: Date
   recordedAt: Date
   installationId: string | null
-  phone: string
+  /** The phone, or the WhatsApp user id of an event about a user whose phone is not known. */
+  phoneOrUserId: string | null
   evidence: Record<string, unknown>
 }
 
@@ -216,8 +217,9 @@ export async function* consentLogPages(db: Queryable, range: { from?: Date; to?:
   // The cursor keeps recorded_at as PostgreSQL's text: a JS Date would drop its microseconds.
   let after: { recorded: string; id: string } | undefined
   for (;;) {
-    const { rows } = await db.query<{ id: string; state: ConsentState; source: string; occurred_at: Date; recorded_at: Date; recorded_key: string; installation_id: string | null; phone: string; evidence: Record<string, unknown> }>(
-      `SELECT e.id::text AS id, e.state, e.source, e.occurred_at, e.recorded_at, e.recorded_at::text AS recorded_key, e.installation_id, e.phone, e.evidence
+    const { rows } = await db.query<{ id: string; state: ConsentState; source: string; occurred_at: Date; recorded_at: Date; recorded_key: string; installation_id: string | null; person: string | null; evidence: Record<string, unknown> }>(
+      `SELECT e.id::text AS id, e.state, e.source, e.occurred_at, e.recorded_at, e.recorded_at::text AS recorded_key, e.installation_id,
+              COALESCE(e.phone, ${userIdOfRowSql('e.whatsapp_user_id')}) AS person, e.evidence
        FROM consent_events e
        WHERE ($1::timestamptz IS NULL OR e.recorded_at >= $1) AND ($2::timestamptz IS NULL OR e.recorded_at < $2)
          AND ($3::timestamptz IS NULL OR (e.recorded_at, e.id) > ($3::timestamptz, $4::bigint))
@@ -228,7 +230,7 @@ export async function* consentLogPages(db: Queryable, range: { from?: Date; to?:
     const last = rows[rows.length - 1]!
     after = { recorded: last.recorded_key, id: last.id }
     yield rows.map((r) => ({
-      id: r.id, state: r.state, source: r.source, occurredAt: r.occurred_at, recordedAt: r.recorded_at, installationId: r.installation_id, phone: r.phone, evidence: r.evidence,
+      id: r.id, state: r.state, source: r.source, occurredAt: r.occurred_at, recordedAt: r.recorded_at, installationId: r.installation_id, phoneOrUserId: r.person, evidence: r.evidence,
     }))
     if (rows.length < pageSize) return
   }

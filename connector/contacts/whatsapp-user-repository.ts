@@ -63,6 +63,11 @@ export function currentUserJoinSql(userId: string, alias: string): string {
     LEFT JOIN whatsapp_users ${alias} ON ${alias}.id = COALESCE(${alias}_named.successor_id, ${alias}_named.id)`
 }
 
+/** A scalar SQL expression: the BSUID of the whatsapp_users row `rowId` (an SQL expression), as that row holds it. */
+export function userIdOfRowSql(rowId: string): string {
+  return `(SELECT u.user_id FROM whatsapp_users u WHERE u.id = ${rowId})`
+}
+
 /** The current row for a BSUID in a portfolio: a replaced BSUID leads to its successor. */
 async function currentRow(db: Queryable, portfolio: string, userId: string): Promise<Row | undefined> {
   const { rows } = await db.query<Row>(

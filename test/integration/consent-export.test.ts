@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildApp } from '../../connector/app.ts'
-import { CONSENT_LOG_PAGE_SIZE, recordConsentEvents } from '../../connector/consent/consent-ledger.ts'
+import { CONSENT_LOG_PAGE_SIZE, recordConsentEvent, recordConsentEvents } from '../../connector/consent/consent-ledger.ts'
 import type { Database } from '../../connector/db/database.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
 import { adminHeaders, testConfig } from '../helpers/test-config.ts'
@@ -78,13 +78,18 @@ describe('format', () => {
       { phone: '+4915123456791', state: 'opted_out', source: '@SUM(1,2)', evidence: { a: 1 }, occurredAt: new Date('2026-03-01T12:00:00Z') },
       { phone: '+4915123456792', state: 'opted_in', source: '-1+2', evidence: { b: 'x' }, occurredAt: new Date('2026-03-01T13:00:00Z') },
     ])
+    // A user who hides their phone is named by their WhatsApp user id.
+    const { rows: users } = await tdb.db.query<{ id: string }>(`INSERT INTO whatsapp_users (business_portfolio_id, user_id) VALUES ('bp-1', 'US.13491208655302741918') RETURNING id`)
+    await recordConsentEvent(tdb.db, { whatsappUserId: users[0]!.id, state: 'opted_out', source: 'whatsapp_keyword', evidence: {}, occurredAt: new Date('2026-03-01T14:00:00Z') })
     const r = await exportText()
     expect(r.status).toBe(200)
     expect(r.type).toBe('text/csv; charset=utf-8')
     const rows = parseCsv(r.text)
     expect(rows[0]).toEqual(['state', 'source', 'occurred_at', 'recorded_at', 'installation_id', 'phone_or_user_id', 'evidence'])
-    expect(rows).toHaveLength(5)
-    const [, first, second, third, fourth] = rows
+    expect(rows).toHaveLength(6)
+    const [, first, second, third, fourth, fifth] = rows
+    expect(fifth!.slice(0, 3)).toEqual(['opted_out', 'whatsapp_keyword', '2026-03-01T14:00:00.000Z'])
+    expect(fifth![5]).toBe('US.13491208655302741918')
     expect(first!.slice(0, 3)).toEqual(['opted_in', 'manual', '2026-03-01T10:00:00.000Z'])
     expect(first![4]).toBe(installationId)
     expect(first![5]).toBe("'+4915123456789")
