@@ -97,11 +97,15 @@ await graph.sendWebhook({
   entry: [{ id: number.wabaId, changes: [{ field: 'messages', value: {
     messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: number.phoneNumberId },
     contacts: [{ profile: { name: 'Ada' }, wa_id: ada.slice(1) }],
-    messages: [{ from: ada.slice(1), id: `wamid.sandbox-stop-${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'STOP' } }],
+    // Meta's timestamps are whole seconds; rounding up keeps the STOP after the opt-in of this same second.
+    messages: [{ from: ada.slice(1), id: `wamid.sandbox-stop-${Date.now()}`, timestamp: String(Math.ceil(Date.now() / 1000)), type: 'text', text: { body: 'STOP' } }],
   } }] }],
 })
-await new Promise((r) => setTimeout(r, 500))
-const consent = await api('GET', `/consent?phone=${encodeURIComponent(ada)}`)
+let consent = await api('GET', `/consent?phone=${encodeURIComponent(ada)}`)
+for (let i = 0; i < 50 && consent.json.state !== 'opted_out'; i++) {
+  await new Promise((r) => setTimeout(r, 100))
+  consent = await api('GET', `/consent?phone=${encodeURIComponent(ada)}`)
+}
 console.log(`3. Ada replied STOP: consent is now ${consent.json.state} (source ${consent.json.events[0]?.source})`)
 const refused = await api('POST', '/messages', { numberId: connected.json.id, to: ada, template: { name: 'spring_sale', language: 'en_US' }, bodyParameters: ['Ada', '25%'] })
 console.log(`4. a new send to Ada is refused: ${refused.status} ${refused.json.code}`)
