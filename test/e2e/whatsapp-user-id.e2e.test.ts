@@ -43,7 +43,8 @@ afterAll(async () => {
 
 test('a send by user id goes out as recipient and is followed to read by recipient_user_id statuses', async () => {
   expect(await s.graph.sendWebhook(now('inbound_text_username_no_phone.json'))).toBe(true)
-  await eventually(async () => ((await api('GET', `/consent?userId=${ADA_USER}`)).json.userId === ADA_USER ? true : undefined), 5000, 'the user to be known')
+  // The consent API names any user id it is asked about, so wait on the identity itself.
+  await eventually(async () => ((await s.tdb.db.query('SELECT 1 FROM whatsapp_users WHERE user_id = $1', [ADA_USER])).rowCount ? true : undefined), 5000, 'the user to be known')
 
   const sent = await api('POST', '/messages', { numberId, userId: ADA_USER, template: { name: 'order_update', language: 'en' } })
   expect(sent.status).toBe(202)
