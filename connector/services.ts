@@ -80,6 +80,7 @@ export function providersFor(config: Config, manifest: Manifest): CrmProviders {
       consentProperty: manifest.hubspot.properties.consentProperty,
       consentDateProperty: manifest.hubspot.properties.consentDateProperty,
       consentSourceProperty: manifest.hubspot.properties.consentSourceProperty,
+      properties: { group: manifest.hubspot.properties.group, contact: manifest.hubspot.properties.contact },
       setupHint: 'set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET',
     },
     salesforce: {
@@ -148,11 +149,11 @@ export async function createServices(config: Config, options: ServiceOptions = {
       if (code !== undefined) metrics.platformErrors.inc({ platform: 'graph', code: String(code) })
     },
   })
-  const install = new InstallService({ db, secrets, states: new OAuthStates(db, secrets, encryptionKey), providers, log, publicUrl: config.publicUrl,
-    redirectPaths: { hubspot: manifest.hubspot.oauth.redirectPath, salesforce: manifest.salesforce.oauth.redirectPath },
-  })
   const tokens = new TokenManager({ db, secrets, providers, log: log.child({ component: 'tokens' }) })
   const crm = new CrmAdapters({ db, tokens, providers, metrics })
+  const install = new InstallService({ db, secrets, states: new OAuthStates(db, secrets, encryptionKey), providers, crm, log, publicUrl: config.publicUrl,
+    redirectPaths: { hubspot: manifest.hubspot.oauth.redirectPath, salesforce: manifest.salesforce.oauth.redirectPath },
+  })
   const syncer = new SegmentSyncer({ db, crm, log: log.child({ component: 'segments' }) })
   const scheduler = new SegmentScheduler({ db, syncer, log: log.child({ component: 'schedules' }) })
   const writebacks = new WritebackDrainer({ db, crm, providers, log: log.child({ component: 'writeback' }),

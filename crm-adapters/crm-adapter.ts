@@ -107,8 +107,26 @@ export interface ChangePage {
   calls: number
 }
 
+/** What `provision` found and did in the installed account. */
+export interface ProvisionOutcome {
+  /** Created by this call (HubSpot: the property group as `group:<name>`, property names). */
+  created: string[]
+  /** Already there as the app needs it. */
+  present: string[]
+  /** There but not as the app needs it (e.g. a property of another type), or missing and not created; never overwritten. */
+  problems: Array<{ name: string; message: string }>
+  /** True where the CRM needs nothing set up inside the account (Salesforce: the package ships the fields). */
+  nothingToDo: boolean
+}
+
 export interface CrmAdapter {
   readonly crm: CrmKind
+  /**
+   * The setup the app needs inside the installed account (HubSpot: its contact properties),
+   * idempotent: run on every install. Problems are reported, not repaired; a CrmError when the
+   * CRM could not be asked.
+   */
+  provision(): Promise<ProvisionOutcome>
   /** The segments a user can pick from: HubSpot lists; Salesforce campaigns, list views, reports. */
   listSegmentSources(query?: string): Promise<SegmentSource[]>
   /** One source, or a CrmError with code NOT_FOUND when it no longer exists. */

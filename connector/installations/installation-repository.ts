@@ -160,6 +160,28 @@ export async function storeRefreshedTokens(db: Queryable, id: string, t: { acces
   )
 }
 
+/** The prefix of a provisioning failure in `last_error`, so a later success clears only its own. */
+export const PROVISION_FAILED_PREFIX = 'Provisioning failed: '
+
+/**
+ * The outcome of setting the CRM account up for the app (CrmAdapter.provision) after an install:
+ * `provisioned` with what was created, or `provision_failed` with the reason, also kept in
+ * `last_error` until a later provisioning succeeds. Neither changes the installation's status.
+ */
+export async function recordProvisioning(
+  db: Queryable,
+  id: string,
+  result: { ok: true; detail: Record<string, unknown> } | { ok: false; reason: string; detail?: Record<string, unknown> },
+): Promise<void> {
+  if (result.ok) {
+    await db.query(`UPDATE installations SET last_error = NULL, updated_at = now() WHERE id = $1 AND starts_with(last_error, $2)`, [id, PROVISION_FAILED_PREFIX])
+    await recordInstallationEvent(db, id, 'provisioned', result.detail)
+  } else {
+    await db.query(`UPDATE installations SET last_error = $2, updated_at = now() WHERE id = $1`, [id, PROVISION_FAILED_PREFIX + result.reason])
+    await recordInstallationEvent(db, id, 'provision_failed', { reason: result.reason, ...result.detail })
+  }
+}
+
 export async function markNeedsReauth(db: Queryable, id: string, lastError: string, detail: Record<string, unknown>): Promise<void> {
   await db.query(`UPDATE installations SET status = 'needs_reauth', last_error = $2, updated_at = now() WHERE id = $1`, [id, lastError])
   await recordInstallationEvent(db, id, 'needs_reauth', detail)

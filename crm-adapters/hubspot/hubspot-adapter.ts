@@ -10,6 +10,7 @@ import {
   type CrmRecord,
   type EngagementEvent,
   type MemberPage,
+  type ProvisionOutcome,
   type SegmentSource,
   type SegmentSourceRef,
   type StreamOptions,
@@ -22,6 +23,7 @@ import { ConsentWriter } from './hubspot-consent.ts'
 import { changedContacts, readContacts } from './hubspot-contacts.ts'
 import { type AppEventTypes, type CommunicationStore, EngagementWriter } from './hubspot-engagement.ts'
 import { HubSpotHttp, type RetryOptions } from './hubspot-http.ts'
+import { type AppProperties, provisionProperties } from './hubspot-properties.ts'
 import { asArray, asNumber, asRecord, asString, parseTime } from './json.ts'
 import { HubSpotRateLimiter, type RateLimitOptions } from './rate-limiter.ts'
 
@@ -57,6 +59,8 @@ export interface HubSpotAdapterOptions {
   consentDateProperty: string | null
   /** Where the change came from (text property); null: not written. */
   consentSourceProperty: string | null
+  /** The app's property group and contact properties (manifest.json), created by `provision`; absent: nothing to create. */
+  appProperties?: AppProperties
   /** Areas called on another date version than the table in api-versions.ts (e.g. one tried on 2026-09). */
   apiVersions?: Partial<HubSpotApiVersions>
   /** Set once HubSpot has approved app events for the app (types from manifest.json); absent: communications only. */
@@ -70,9 +74,11 @@ export class HubSpotAdapter implements CrmAdapter {
   readonly #consent: ConsentWriter
   readonly #engagement: EngagementWriter
   readonly #clock: Clock
+  readonly #appProperties: AppProperties | undefined
 
   constructor(options: HubSpotAdapterOptions) {
     this.#clock = options.clock ?? systemClock
+    this.#appProperties = options.appProperties
     const limiter = options.rateLimit instanceof HubSpotRateLimiter ? options.rateLimit : new HubSpotRateLimiter(options.rateLimit, this.#clock)
     this.#http = new HubSpotHttp({
       apiBase: options.apiBase,
@@ -86,6 +92,12 @@ export class HubSpotAdapter implements CrmAdapter {
     })
     this.#consent = new ConsentWriter(this.#http, { optIn: options.consentProperty, date: options.consentDateProperty, source: options.consentSourceProperty })
     this.#engagement = new EngagementWriter(this.#http, options.communications, options.appEventTypes)
+  }
+
+  /** The app's contact properties (and their group), created where missing; see hubspot-properties.ts. */
+  async provision(): Promise<ProvisionOutcome> {
+    if (!this.#appProperties) return { created: [], present: [], problems: [], nothingToDo: true }
+    return provisionProperties(this.#http, this.#appProperties)
   }
 
   async listSegmentSources(query?: string): Promise<SegmentSource[]> {

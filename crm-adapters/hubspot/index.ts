@@ -2,6 +2,7 @@ import { CrmError } from '../crm-adapter.ts'
 import type { AdapterContext, CrmOAuth, CrmProvider, Grant } from '../crm-provider.ts'
 import type { CommunicationStore } from './hubspot-engagement.ts'
 import { HubSpotAdapter } from './hubspot-adapter.ts'
+import type { AppProperties } from './hubspot-properties.ts'
 import { CONSENT_BATCH_MAX } from './hubspot-consent.ts'
 import { exchangeCode, introspectToken, refreshAccessToken, revokeToken } from './hubspot-oauth.ts'
 import { HubSpotRateLimiter, type WindowLimit } from './rate-limiter.ts'
@@ -25,6 +26,8 @@ export interface HubSpotProviderOptions {
   consentProperty: string
   consentDateProperty: string
   consentSourceProperty: string
+  /** The app's property group and contact properties, created in each portal at install (CrmAdapter.provision). */
+  properties: AppProperties
   setupHint: string
 }
 
@@ -58,6 +61,7 @@ export function hubspotProvider(options: HubSpotProviderOptions): CrmProvider {
         consentProperty: options.consentProperty,
         consentDateProperty: options.consentDateProperty,
         consentSourceProperty: options.consentSourceProperty,
+        appProperties: options.properties,
         ...(context.observer ? { observer: context.observer } : {}),
       })
     },

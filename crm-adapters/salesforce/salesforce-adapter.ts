@@ -1,6 +1,6 @@
 import type {
   ChangePage, ConsentWrite, CrmAdapter, CrmCallObserver, CrmRecord, EngagementEvent, MemberPage, SegmentChanges, SegmentSource, SegmentSourceRef,
-  StreamOptions, TokenSource, WriteResult,
+  ProvisionOutcome, StreamOptions, TokenSource, WriteResult,
 } from '../crm-adapter.ts'
 import { readChanges } from './salesforce-changes.ts'
 import { validationError } from './salesforce-errors.ts'
@@ -59,6 +59,15 @@ export class SalesforceAdapter implements CrmAdapter {
       retry: { ...DEFAULT_RETRY, ...options.retry },
       timeoutMs: options.timeoutMs ?? 130_000,
     })
+  }
+
+  /**
+   * Nothing to create: the package in ui-extensions/salesforce ships the custom fields and the
+   * permission set, deployed before the install. (Whether the installing user can see them shows
+   * on the first write, which names the field Salesforce refused.)
+   */
+  provision(): Promise<ProvisionOutcome> {
+    return Promise.resolve({ created: [], present: [], problems: [], nothingToDo: true })
   }
 
   listSegmentSources(query?: string): Promise<SegmentSource[]> {

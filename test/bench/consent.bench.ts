@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { loadManifest } from '../../connector/manifest/manifest.ts'
 import { CONSENT_BATCH_MAX } from '../../crm-adapters/hubspot/hubspot-consent.ts'
 import { COLLECTION_MAX } from '../../crm-adapters/salesforce/salesforce-writes.ts'
 import { follow } from '../helpers/browser.ts'
 import { adminHeaders } from '../helpers/test-config.ts'
 import { withSearchPath } from '../helpers/test-database.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
-import { startHubSpotSimulator, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
+import { appPropertiesIn, appPropertyTypes } from '../helpers/hubspot-properties.ts'
+import { startHubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import { startSalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
 import { startConnectorProcess, type Connector } from './connector-process.ts'
 
@@ -181,17 +181,6 @@ function reportOptOuts(crm: string, persons: Person[], r: { latencies: number[];
 
 // ---- HubSpot -------------------------------------------------------------------------------------
 
-/** The app's contact properties besides whatsapp_opt_in (seeding made it); the connector does not create them at install yet. */
-async function createAppProperties(sim: HubSpotSimulator, portalId: number): Promise<void> {
-  const { access_token: token } = sim.install({ portalId })
-  for (const property of loadManifest().hubspot.properties.contact.filter((p) => p.name !== 'whatsapp_opt_in')) {
-    const response = await fetch(`${sim.url}/crm/properties/2026-03/contacts`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...property, groupName: 'contactinformation' }),
-    })
-    if (response.status !== 201) throw new Error(`creating ${String(property.name)}: ${response.status} ${await response.text()}`)
-  }
-}
-
 async function hubspot(): Promise<void> {
   const crm = 'hubspot'
   const sim = await startHubSpotSimulator()
@@ -202,7 +191,6 @@ async function hubspot(): Promise<void> {
     sim.setAutoConsent({ portalId })
     const size = Math.ceil(OPT_OUTS * 2.2)
     const seeded = sim.seed({ portalId, contacts: size + 200, lists: [{ name: 'Consent bench', size, processingType: 'MANUAL' }] })
-    await createAppProperties(sim, portalId)
     const app = sim.apps()[0]!
     c = await startConnectorProcess({
       ...db.env, HUBSPOT_CLIENT_ID: app.clientId, HUBSPOT_CLIENT_SECRET: app.clientSecret, HUBSPOT_APP_ID: String(app.appId),
@@ -211,6 +199,9 @@ async function hubspot(): Promise<void> {
     const { installationId, segmentId } = await installAndSync(c, crm, {
       source: { type: 'hubspot_list', id: seeded.lists[0]!.listId }, phoneProperties: ['mobilephone', 'phone'], consentProperty: 'whatsapp_opt_in',
     })
+    // The install created the app's contact properties, which the write-backs need.
+    const types = await appPropertiesIn(sim, portalId)
+    if (JSON.stringify(types) !== JSON.stringify(appPropertyTypes())) throw new Error(`the install did not create the app's properties: ${JSON.stringify(types)}`)
     const persons = await people(c, segmentId, OPT_OUTS)
     // Leave the sync's calls out of the simulator's 10-second window.
     await sleep(10_500)

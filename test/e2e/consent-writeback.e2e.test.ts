@@ -4,7 +4,7 @@ import { eventually } from '../helpers/e2e-stack.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
 import type { HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
-import { loadManifest } from '../../connector/manifest/manifest.ts'
+import { appPropertiesIn, appPropertyTypes } from '../helpers/hubspot-properties.ts'
 
 // The CRM write-back outbox end to end: a signed WhatsApp STOP (or START) for a synced member
 // reaches that member's CRM records through the simulators; through a CRM outage the writes stay
@@ -29,29 +29,14 @@ interface Crm<Sim> {
   refusedCode: string
 }
 
-/**
- * The app's contact properties besides whatsapp_opt_in (which seeding made), created as the
- * integration tests do: the connector does not create them at install yet.
- */
-async function createAppProperties(sim: HubSpotSimulator, portalId: number): Promise<void> {
-  const { access_token: token } = sim.install({ portalId })
-  for (const property of loadManifest().hubspot.properties.contact.filter((p) => p.name !== 'whatsapp_opt_in')) {
-    const response = await fetch(`${sim.url}/crm/properties/2026-03/contacts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...property, groupName: 'contactinformation' }),
-    })
-    if (response.status !== 201) throw new Error(`creating ${String(property.name)}: ${response.status} ${await response.text()}`)
-  }
-}
-
 const hubspot: Crm<HubSpotSimulator> = {
   name: 'HubSpot',
   start: () => startHubSpotStack(),
   async segment(s) {
     const portalId = s.sim.portals()[0]!.portalId
     const seeded = s.sim.seed({ portalId, contacts: 120, lists: [{ name: 'Consent e2e', size: 80, processingType: 'MANUAL' }] })
-    await createAppProperties(s.sim, portalId)
+    // The install created the app's contact properties (the write-backs below need them all).
+    expect(await appPropertiesIn(s.sim, portalId)).toEqual(appPropertyTypes())
     return { source: { type: 'hubspot_list', id: seeded.lists[0]!.listId }, phoneProperties: ['mobilephone', 'phone'], consentProperty: 'whatsapp_opt_in' }
   },
   optIn(s, recordId) {

@@ -4,6 +4,7 @@ import { buildApp } from '../../connector/app.ts'
 import { findInstallation } from '../../connector/installations/installation-repository.ts'
 import { startHubSpotSimulator, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import { follow } from '../helpers/browser.ts'
+import { appPropertiesIn, appPropertyTypes, portalProperties } from '../helpers/hubspot-properties.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
 import { adminHeaders, testConfig } from '../helpers/test-config.ts'
@@ -53,6 +54,11 @@ async function installations() {
   return (await res.json()) as Array<Record<string, any>>
 }
 
+async function events(installationId: string): Promise<Array<{ kind: string; detail: Record<string, unknown> }>> {
+  const { rows } = await tdb.db.query<{ kind: string; detail: Record<string, unknown> }>('SELECT kind, detail FROM installation_events WHERE installation_id = $1 ORDER BY id', [installationId])
+  return rows
+}
+
 async function eventCount(): Promise<number> {
   const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM installation_events')
   return rows[0]!.n
@@ -78,6 +84,14 @@ describe('HubSpot install', () => {
     expect(rows[0]!.access_token_enc).toMatch(/^v1\./)
     expect(rows[0]!.refresh_token_enc).toMatch(/^v1\./)
     expect(JSON.stringify(list)).not.toMatch(/access_?token|refresh_?token/i)
+    // The install created the app's property group and contact properties in the portal.
+    expect(r.body).toContain('Created in HubSpot for the app: property group whatsapp, whatsapp_opt_in, whatsapp_opt_in_date, whatsapp_opt_in_source, whatsapp_bsuid.')
+    expect(await appPropertiesIn(hs, portalId)).toEqual(appPropertyTypes())
+    expect((await portalProperties(hs, portalId)).groups).toContain('whatsapp')
+    expect(await events(list[0]!.id as string)).toEqual([
+      { kind: 'installed', detail: expect.any(Object) },
+      { kind: 'provisioned', detail: { created: ['group:whatsapp', ...Object.keys(appPropertyTypes())], present: [], nothingToDo: false } },
+    ])
   })
 
   test('replaying the callback is refused and changes nothing', async () => {
@@ -125,10 +139,14 @@ describe('HubSpot install', () => {
 
   test('a reinstall updates the same installation', async () => {
     const [before] = await installations()
-    expect((await follow(`${base}/oauth/hubspot/install`)).status).toBe(200)
+    const r = await follow(`${base}/oauth/hubspot/install`)
+    expect(r.status).toBe(200)
     const after = await installations()
     expect(after).toHaveLength(1)
     expect(after[0]!.id).toBe(before!.id)
+    // Provisioned again: everything is there already, nothing is created.
+    expect(r.body).not.toContain('Created in HubSpot')
+    expect((await events(before!.id as string)).at(-1)).toEqual({ kind: 'provisioned', detail: { created: [], present: ['group:whatsapp', ...Object.keys(appPropertyTypes())], nothingToDo: false } })
   })
 })
 
@@ -197,12 +215,43 @@ describe('uninstall', () => {
     })
     expect(refused.status).toBe(400)
     const { rows: events } = await tdb.db.query<{ kind: string }>('SELECT kind FROM installation_events WHERE installation_id = $1 ORDER BY id', [inst!.id])
-    expect(events.map((e) => e.kind)).toEqual(['installed', 'reinstalled', 'needs_reauth', 'reinstalled', 'uninstalled'])
+    expect(events.map((e) => e.kind)).toEqual(['installed', 'provisioned', 'reinstalled', 'provisioned', 'needs_reauth', 'reinstalled', 'provisioned', 'uninstalled'])
     await expect(app.services.tokens.accessToken(inst!.id)).rejects.toMatchObject({ code: 'INSTALLATION_INACTIVE' })
   })
 
   test('an unknown installation is 404', async () => {
     const res = await fetch(`${base}/api/v1/installations/00000000-0000-4000-8000-000000000000`, { method: 'DELETE', headers: adminHeaders })
     expect(res.status).toBe(404)
+  })
+})
+
+describe('provisioning the portal', () => {
+  test('property creation failing does not undo the install: the page says so, last_error keeps it, a reinstall provisions again', async () => {
+    const other = hs.createPortal().portalId
+    hs.setAutoConsent({ portalId: other })
+    hs.failNext({ route: 'POST /crm/properties/2026-03/:objectType/batch/create', status: 500 })
+    const failed = await follow(`${base}/oauth/hubspot/install`)
+    expect(failed.status).toBe(200)
+    expect(failed.body).toContain('WhatsApp Lists is installed')
+    expect(failed.body).toContain('Setting up HubSpot for the app did not complete: the CRM answered with an error (')
+    expect(failed.body).toContain('installing again retries it')
+    const inst = (await installations()).find((i) => i.accountId === String(other))!
+    expect(inst).toMatchObject({ status: 'active' })
+    expect(inst.lastError).toMatch(/^Provisioning failed: HubSpot POST \/crm\/properties\/2026-03\/\{objectType\}\/batch\/create answered 500/)
+    const [, provision] = await events(inst.id as string)
+    expect(provision).toMatchObject({ kind: 'provision_failed', detail: { reason: expect.stringContaining('answered 500') } })
+    // The group was made before the batch failed; the properties were not (a create is not retried blind).
+    expect((await portalProperties(hs, other)).groups).toContain('whatsapp')
+    expect(Object.values(await appPropertiesIn(hs, other)).every((t) => t === undefined)).toBe(true)
+    // The tokens are good: the installation works.
+    await expect(app.services.crm.for((await findInstallation(tdb.db, inst.id as string))!).listSegmentSources()).resolves.toEqual([])
+
+    const again = await follow(`${base}/oauth/hubspot/install`)
+    expect(again.status).toBe(200)
+    expect(again.body).not.toContain('did not complete')
+    expect(again.body).toContain(`Created in HubSpot for the app: ${Object.keys(appPropertyTypes()).join(', ')}.`)
+    expect(await appPropertiesIn(hs, other)).toEqual(appPropertyTypes())
+    expect((await installations()).find((i) => i.id === inst.id)).toMatchObject({ status: 'active', lastError: null })
+    expect((await events(inst.id as string)).map((e) => e.kind)).toEqual(['installed', 'provision_failed', 'reinstalled', 'provisioned'])
   })
 })

@@ -1,11 +1,12 @@
 // The HubSpot adapter against the HubSpot simulator: real HTTP, real rate limits, real shapes,
 // with the contact properties and app event types the app registers in manifest.json.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CrmRecord, EngagementKind, MemberPage, SegmentSourceRef, TokenSource } from '../../crm-adapters/crm-adapter.ts'
+import type { CrmRecord, EngagementKind, MemberPage, ProvisionOutcome, SegmentSourceRef, TokenSource } from '../../crm-adapters/crm-adapter.ts'
 import { HubSpotAdapter } from '../../crm-adapters/hubspot/hubspot-adapter.ts'
 import type { CommunicationStore, StoredCommunication } from '../../crm-adapters/hubspot/hubspot-engagement.ts'
 import { refreshAccessToken } from '../../crm-adapters/hubspot/hubspot-oauth.ts'
 import { loadManifest } from '../../connector/manifest/manifest.ts'
+import { appPropertiesIn, appPropertyTypes, portalProperties } from '../helpers/hubspot-properties.ts'
 import { type HubSpotSimulator, startHubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 
 const manifest = loadManifest().hubspot
@@ -20,7 +21,11 @@ const CONSENT = {
   consentSourceProperty: manifest.properties.consentSourceProperty,
 }
 
+// The app's property group and contact properties (services.ts providersFor).
+const APP_PROPERTIES = { group: manifest.properties.group, contact: manifest.properties.contact }
+
 let sim: HubSpotSimulator
+let provisioned: ProvisionOutcome
 let adapter: HubSpotAdapter
 let list: SegmentSourceRef
 let members: string[]
@@ -40,15 +45,6 @@ beforeAll(async () => {
   sim.declareEventTypes(manifest.engagementEvents.map((e) => ({ name: e.name, properties: e.properties.map((p) => ({ name: p.name, type: p.type })) })))
 
   const installed = sim.install({ portalId: PORTAL })
-  // What the install provisions: the app's contact properties (seeding made whatsapp_opt_in already).
-  for (const property of manifest.properties.contact.filter((p) => p.name !== 'whatsapp_opt_in')) {
-    const response = await fetch(`${sim.url}/crm/properties/2026-03/contacts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${installed.access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...property, groupName: 'contactinformation' }),
-    })
-    if (response.status !== 201) throw new Error(`creating ${String(property.name)}: ${response.status} ${await response.text()}`)
-  }
   const app = sim.apps()[0]
   if (!app) throw new Error('the simulator has no app')
   let current = installed.access_token
@@ -60,7 +56,9 @@ beforeAll(async () => {
       return current
     },
   }
-  adapter = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, ...CONSENT, appEventTypes: APP_EVENT_TYPES })
+  adapter = new HubSpotAdapter({ apiBase: sim.url, tokens, communications, ...CONSENT, appProperties: APP_PROPERTIES, appEventTypes: APP_EVENT_TYPES })
+  // What the install does first (install-service.ts): the app's group and contact properties.
+  provisioned = await adapter.provision()
 })
 
 afterAll(async () => {
@@ -74,6 +72,35 @@ async function collect(pages: AsyncIterable<MemberPage>): Promise<MemberPage[]> 
 }
 
 describe('HubSpotAdapter against the simulator', () => {
+  it('provisions the app\'s property group and contact properties, idempotently', async () => {
+    // Seeding made whatsapp_opt_in (an enumeration, as the app needs it); the rest is created.
+    expect(provisioned).toEqual({ created: ['group:whatsapp', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source', 'whatsapp_bsuid'], present: ['whatsapp_opt_in'], problems: [], nothingToDo: false })
+    const { properties, groups } = await portalProperties(sim, PORTAL)
+    expect(groups).toContain('whatsapp')
+    expect(await appPropertiesIn(sim, PORTAL)).toEqual(appPropertyTypes())
+    expect(properties.get('whatsapp_opt_in_source')?.groupName).toBe('whatsapp')
+
+    // Again: nothing created, two reads (groups, properties) and no write.
+    sim.resetStats()
+    expect(await adapter.provision()).toEqual({ created: [], present: ['group:whatsapp', 'whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_opt_in_source', 'whatsapp_bsuid'], problems: [], nothingToDo: false })
+    expect(sim.stats().byEndpoint).toEqual({ 'GET /crm/properties/2026-03/:objectType/groups': 1, 'GET /crm/properties/2026-03/:objectType': 1 })
+  })
+
+  it('reports a property that exists with another type, and leaves it as it is', async () => {
+    const portal = sim.createPortal().portalId
+    const { access_token: token } = sim.install({ portalId: portal })
+    const made = await fetch(`${sim.url}/crm/properties/2026-03/contacts`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'whatsapp_opt_in_source', label: 'Someone else\'s', type: 'number', fieldType: 'number', groupName: 'contactinformation' }),
+    })
+    expect(made.status).toBe(201)
+    const other = new HubSpotAdapter({ apiBase: sim.url, tokens: { accessToken: async () => token, refreshAfterRejection: async () => token }, communications, ...CONSENT, appProperties: APP_PROPERTIES })
+    const outcome = await other.provision()
+    expect(outcome.created).toEqual(['group:whatsapp', 'whatsapp_opt_in', 'whatsapp_opt_in_date', 'whatsapp_bsuid'])
+    expect(outcome.problems).toEqual([{ name: 'whatsapp_opt_in_source', message: expect.stringContaining('exists as a number property; the app needs string') }])
+    expect((await appPropertiesIn(sim, portal)).whatsapp_opt_in_source).toBe('number')
+  })
+
   it('finds the list', async () => {
     expect(await adapter.listSegmentSources('audience')).toEqual([{ type: 'hubspot_list', id: list.id, name: 'WhatsApp audience', size: 1_000, processingType: 'DYNAMIC' }])
     expect(await adapter.getSegmentSource(list)).toMatchObject({ id: list.id, size: 1_000 })

@@ -12,6 +12,7 @@ const options: ProviderOptions = {
     apiBase: 'https://api.hubapi.com', authUrl: 'https://app.hubspot.com/oauth/authorize',
     requiredScopes: ['oauth', 'crm.objects.contacts.read'], optionalScopes: ['timeline'],
     consentProperty: 'whatsapp_opt_in', consentDateProperty: 'whatsapp_opt_in_date', consentSourceProperty: 'whatsapp_opt_in_source', setupHint: 'set HUBSPOT_CLIENT_ID',
+    properties: { group: { name: 'whatsapp', label: 'WhatsApp', displayOrder: -1 }, contact: [{ name: 'whatsapp_opt_in_source', label: 'WhatsApp opt-in source', type: 'string', fieldType: 'text' }] },
   },
   salesforce: {
     credentials: { clientId: 'sf-client', clientSecret: 'sf-secret' },

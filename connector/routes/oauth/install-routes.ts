@@ -3,8 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CrmError } from '../../../crm-adapters/crm-adapter.ts'
 import type { CrmProvider } from '../../../crm-adapters/crm-provider.ts'
 import type { CrmProviders } from '../../../crm-adapters/registry.ts'
-import { CrmNotConfiguredError, type InstallService } from '../../installations/install-service.ts'
-import type { Installation } from '../../installations/installation-repository.ts'
+import { CrmNotConfiguredError, type InstallResult, type InstallService } from '../../installations/install-service.ts'
 import { OAuthStateError } from '../../installations/oauth-state.ts'
 import { INSTALL_STARTS_PER_MINUTE } from '../../plugins/rate-limits.ts'
 import { CallbackQuery, crmParams, InstallQuery } from '../../schemas/oauth.ts'
@@ -44,9 +43,14 @@ function failure(reply: FastifyReply, provider: CrmProvider, error: unknown) {
   throw error
 }
 
-function success(reply: FastifyReply, provider: CrmProvider, i: Installation) {
+function success(reply: FastifyReply, provider: CrmProvider, { installation: i, provisioning }: InstallResult) {
   const lines = [`${provider.label} account ${i.accountId}${i.accountName ? ` (${i.accountName})` : ''} is connected.`]
   if (i.missingScopes.length) lines.push(`These permissions were not granted, and the features that need them stay off until you reinstall and grant them: ${i.missingScopes.join(', ')}.`)
+  if (!provisioning.ok) {
+    lines.push(`Setting up ${provider.label} for the app did not complete: ${provisioning.summary}. Until it does, WhatsApp consent cannot be written back to ${provider.label}; installing again retries it.`)
+  } else if (provisioning.outcome.created.length) {
+    lines.push(`Created in ${provider.label} for the app: ${provisioning.outcome.created.map((n) => n.replace(/^group:/, 'property group ')).join(', ')}.`)
+  }
   lines.push('You can close this page.')
   return page(reply, 200, 'WhatsApp Lists is installed', lines)
 }
