@@ -7,10 +7,10 @@ import { installationsByIds, type Installation } from '../installations/installa
 import { InstallationInactiveError } from '../installations/token-manager.ts'
 import { PollingWorker } from '../jobs/polling-loop.ts'
 import { CONSENT_KIND, consentWins, toConsentWrite } from './consent-writebacks.ts'
-import { DEFAULT_BACKOFF, decideFailure, planRecords, type BackoffPolicy } from './writeback-plan.ts'
+import { DEFAULT_BACKOFF, WRITE_LINGER_MS, decideBatch, decideFailure, planRecords, type BackoffPolicy, type BatchDecision } from './writeback-plan.ts'
 import {
-  claimWritebacks, installationsWithDueWritebacks, markWritebacksDone, markWritebacksFailed, markWritebacksRetry, returnCallBudget, takeCallBudget,
-  type ClaimedWriteback, type Writeback,
+  claimWritebacks, dueWritebacks, markWritebacksDone, markWritebacksFailed, markWritebacksRetry, returnCallBudget, takeCallBudget,
+  type ClaimedWriteback, type DueWritebacks, type Writeback,
 } from './writeback-repository.ts'
 
 // Drains the outbox. Per installation, each batch call first takes a call from the account's
@@ -19,6 +19,8 @@ import {
 // never take the same record and a record's writes go in order), sends each record's latest
 // state in one call and settles every claimed write from the answer. CRM calls run outside any
 // transaction; a lease that outlives a crashed instance expires and the writes are taken again.
+// A part-full batch lingers (WRITE_LINGER_MS, counted from its oldest write's enqueueing) for more
+// writes to fill it; the drainer wakes itself when the linger ends, so no write waits longer.
 
 /** How one kind of write reaches the CRM; the engagement write-back adds its own. */
 export interface WritebackSender {
@@ -41,6 +43,8 @@ export interface WritebackDrainerOptions {
   log: Logger
   senders?: WritebackSender[]
   pollMs?: number
+  /** How long a part-full batch waits for more writes (0: send whatever is due at once). */
+  lingerMs?: number
   /** Longer than a batch call can take, retries inside the adapter included. */
   leaseSeconds?: number
   backoff?: BackoffPolicy
@@ -58,10 +62,31 @@ function failureOf(error: unknown): Failure {
 
 export class WritebackDrainer extends PollingWorker {
   readonly #o: Required<Omit<WritebackDrainerOptions, 'onOutcome'>> & Pick<WritebackDrainerOptions, 'onOutcome'>
+  #wakeTimer: NodeJS.Timeout | undefined
+  #wakeAt: number | undefined
 
   constructor(options: WritebackDrainerOptions) {
     super(options.pollMs ?? 500)
-    this.#o = { senders: [consentSender], pollMs: 500, leaseSeconds: 300, backoff: DEFAULT_BACKOFF, ...options }
+    this.#o = { senders: [consentSender], pollMs: 500, lingerMs: WRITE_LINGER_MS, leaseSeconds: 300, backoff: DEFAULT_BACKOFF, ...options }
+  }
+
+  override async stop(): Promise<void> {
+    clearTimeout(this.#wakeTimer)
+    this.#wakeAt = undefined
+    await super.stop()
+  }
+
+  /** A pass when a lingering batch's time is up (the earliest of them), rather than at the next poll. */
+  #wakeIn(ms: number): void {
+    const at = Date.now() + ms
+    if (this.#wakeAt !== undefined && this.#wakeAt <= at) return
+    clearTimeout(this.#wakeTimer)
+    this.#wakeAt = at
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeAt = undefined
+      this.nudge()
+    }, ms)
+    this.#wakeTimer.unref()
   }
 
   protected async pass(): Promise<void> {
@@ -76,29 +101,41 @@ export class WritebackDrainer extends PollingWorker {
   /** Drains what is due and within budget; returns how many writes it settled. */
   async drainOnce(): Promise<number> {
     let settled = 0
+    let wakeMs: number | undefined
     for (const sender of this.#o.senders) {
-      const installations = await installationsByIds(this.#o.db, await installationsWithDueWritebacks(this.#o.db, sender.kind))
+      const due = new Map((await dueWritebacks(this.#o.db, { kind: sender.kind })).map((d) => [d.installationId, d]))
+      const installations = await installationsByIds(this.#o.db, [...due.keys()])
       // Installations are independent accounts with budgets of their own: drain them side by side.
-      const counts = await Promise.all(installations.map((i) => this.#drainInstallation(i, sender)))
-      settled += counts.reduce((a, b) => a + b, 0)
+      const outcomes = await Promise.all(installations.map((i) => this.#drainInstallation(i, sender, due.get(i.id))))
+      for (const o of outcomes) {
+        settled += o.settled
+        if (o.waitMs !== undefined) wakeMs = Math.min(wakeMs ?? Infinity, o.waitMs)
+      }
     }
+    if (wakeMs !== undefined && !this.stopped) this.#wakeIn(wakeMs)
     return settled
   }
 
-  async #drainInstallation(installation: Installation, sender: WritebackSender): Promise<number> {
+  async #drainInstallation(installation: Installation, sender: WritebackSender, first: DueWritebacks | undefined): Promise<{ settled: number; waitMs?: number }> {
+    const { db, lingerMs, leaseSeconds } = this.#o
     const provider = this.#o.providers.get(installation.crm)
     let settled = 0
+    let due = first
     // The budget ends the loop: once its burst is spent, the next poll continues at its refill rate.
     for (;;) {
-      if (!(await takeCallBudget(this.#o.db, installation.id, provider.writeBudget))) break
-      const claimed = await claimWritebacks(this.#o.db, { installationId: installation.id, kind: sender.kind, records: provider.writeBatchSize, leaseSeconds: this.#o.leaseSeconds })
+      const decision: BatchDecision = due ? decideBatch({ due: due.due, batchSize: provider.writeBatchSize, oldestAgeMs: due.oldestAgeMs }, lingerMs) : { action: 'idle' }
+      if (decision.action === 'idle') break
+      if (decision.action === 'wait') return { settled, waitMs: decision.ms }
+      if (!(await takeCallBudget(db, installation.id, provider.writeBudget))) break
+      const claimed = await claimWritebacks(db, { installationId: installation.id, kind: sender.kind, records: provider.writeBatchSize, leaseSeconds })
       if (!claimed.length) {
-        await returnCallBudget(this.#o.db, installation.id)
+        await returnCallBudget(db, installation.id)
         break
       }
       settled += await this.#apply(installation, sender, claimed)
+      due = (await dueWritebacks(db, { kind: sender.kind, installationId: installation.id }))[0]
     }
-    return settled
+    return { settled }
   }
 
   async #apply(installation: Installation, sender: WritebackSender, claimed: ClaimedWriteback[]): Promise<number> {

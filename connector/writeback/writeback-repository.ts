@@ -90,10 +90,31 @@ const claimable = (w: string) => `${w}.status = 'pending' AND ${w}.next_attempt_
 const sameRecord = (a: string, b: string) =>
   `${a}.installation_id = ${b}.installation_id AND ${a}.kind = ${b}.kind AND ${a}.object_type = ${b}.object_type AND ${a}.record_id = ${b}.record_id`
 
-/** The installations with writes of this kind that may be due now. */
-export async function installationsWithDueWritebacks(db: Queryable, kind: string): Promise<string[]> {
-  const { rows } = await db.query<{ installation_id: string }>(`SELECT DISTINCT w.installation_id FROM writeback_outbox w WHERE w.kind = $1 AND ${claimable('w')}`, [kind])
-  return rows.map((r) => r.installation_id)
+/** A record's oldest pending write: the only one through which it can be claimed. */
+const isHead = (w: string) => `NOT EXISTS (SELECT 1 FROM writeback_outbox e WHERE ${sameRecord('e', w)} AND e.status = 'pending' AND e.id < ${w}.id)`
+
+export interface DueWritebacks {
+  installationId: string
+  /** Records claimable now. */
+  due: number
+  /** Since the oldest of their writes was enqueued, by the database's clock (every instance's). */
+  oldestAgeMs: number
+}
+
+/**
+ * Per installation with writes of this kind due now (or only `installationId`), how many records
+ * a claim would take now and the age of the oldest: what the drainer
+ * needs to decide whether a batch is worth a call yet.
+ */
+export async function dueWritebacks(db: Queryable, q: { kind: string; installationId?: string }): Promise<DueWritebacks[]> {
+  const { rows } = await db.query<{ installation_id: string; due: number; oldest_age_ms: number }>(
+    `SELECT w.installation_id, count(*)::int AS due, (EXTRACT(EPOCH FROM now() - min(w.created_at)) * 1000)::float8 AS oldest_age_ms
+     FROM writeback_outbox w
+     WHERE w.kind = $1 AND ($2::uuid IS NULL OR w.installation_id = $2) AND ${claimable('w')} AND ${isHead('w')}
+     GROUP BY w.installation_id`,
+    [q.kind, q.installationId ?? null],
+  )
+  return rows.map((r) => ({ installationId: r.installation_id, due: r.due, oldestAgeMs: Number(r.oldest_age_ms) }))
 }
 
 /**
@@ -107,7 +128,7 @@ export async function claimWritebacks(db: Queryable, c: { installationId: string
     `WITH heads AS (
        SELECT w.id, w.installation_id, w.kind, w.object_type, w.record_id FROM writeback_outbox w
        WHERE w.installation_id = $1 AND w.kind = $2 AND ${claimable('w')}
-         AND NOT EXISTS (SELECT 1 FROM writeback_outbox e WHERE ${sameRecord('e', 'w')} AND e.status = 'pending' AND e.id < w.id)
+         AND ${isHead('w')}
        ORDER BY w.id LIMIT $3 FOR UPDATE SKIP LOCKED
      )
      UPDATE writeback_outbox o SET leased_until = now() + make_interval(secs => $4)

@@ -22,12 +22,12 @@ let installationId: string
 let seq = 0
 
 /** A fresh person with `records` HubSpot contacts sharing their number. */
-async function person(records: number): Promise<{ phone: string; recordIds: string[] }> {
+async function person(records: number, installation = installationId): Promise<{ phone: string; recordIds: string[] }> {
   const n = ++seq
   const phone = `+1415555${String(1000 + n).padStart(4, '0')}`
-  const ids = await upsertContacts(ctx.tdb.db, installationId, [{ phone, matchKey: whatsappMatchKey(phone), country: 'US', properties: {} }])
+  const ids = await upsertContacts(ctx.tdb.db, installation, [{ phone, matchKey: whatsappMatchKey(phone), country: 'US', properties: {} }])
   const recordIds = Array.from({ length: records }, (_, i) => `${n}0${i}`)
-  await upsertCrmRecords(ctx.tdb.db, installationId, recordIds.map((recordId) => ({
+  await upsertCrmRecords(ctx.tdb.db, installation, recordIds.map((recordId) => ({
     objectType: 'contact', recordId, contactId: ids.get(whatsappMatchKey(phone))!, phoneStatus: 'ok', consentValue: null, properties: {}, crmUpdatedAt: null,
   })))
   return { phone, recordIds }
@@ -52,10 +52,12 @@ class FakeCrm {
   } as unknown as CrmAdapter
 }
 
-function drainer(db: Database, fake: FakeCrm, budget = { burst: 1000, perSecond: 1000 }) {
-  const providers = { get: () => ({ writeBatchSize: 100, writeBudget: budget }) } as unknown as CrmProviders
+/** Without a linger unless asked: these tests look at one pass at a time. */
+function drainer(db: Database, fake: FakeCrm, o: { budget?: { burst: number; perSecond: number }; lingerMs?: number; batchSize?: number; pollMs?: number } = {}) {
+  const budget = o.budget ?? { burst: 1000, perSecond: 1000 }
+  const providers = { get: () => ({ writeBatchSize: o.batchSize ?? 100, writeBudget: budget }) } as unknown as CrmProviders
   const crm = { for: () => fake.adapter } as unknown as CrmAdapters
-  return new WritebackDrainer({ db, crm, providers, log: pino({ level: 'silent' }) })
+  return new WritebackDrainer({ db, crm, providers, log: pino({ level: 'silent' }), lingerMs: o.lingerMs ?? 0, ...(o.pollMs ? { pollMs: o.pollMs } : {}) })
 }
 
 async function rows(recordIds: string[]) {
@@ -134,6 +136,31 @@ describe('the write-back outbox', () => {
     await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
     await drainer(ctx.tdb.db, fake).drainOnce()
     expect((await rows(p.recordIds)).map((r) => [r.status, r.attempts, r.due])).toEqual([['pending', 0, false]])
+  })
+
+  it('lets a part-full batch linger for more writes, and sends a full batch at once', async () => {
+    const { rows: inst } = await ctx.tdb.db.query<{ id: string }>(`INSERT INTO installations (crm, account_id) VALUES ('hubspot', 'linger-portal') RETURNING id`)
+    const people = await Promise.all(Array.from({ length: 3 }, () => person(1, inst[0]!.id)))
+    const mine = (fake: FakeCrm) => fake.calls.map((call) => call.filter((c) => people.some((p) => p.recordIds.includes(c.recordId))).length).filter(Boolean)
+    for (const p of people.slice(0, 2)) await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_out', 1000))
+    const fake = new FakeCrm()
+    // Two of a batch of three, just enqueued: they wait for the linger.
+    await drainer(ctx.tdb.db, fake, { lingerMs: 60_000, batchSize: 3 }).drainOnce()
+    expect(mine(fake)).toEqual([])
+    // The third fills the batch: it goes at once, in one call.
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(people[2]!.phone, 'opted_out', 1000))
+    await drainer(ctx.tdb.db, fake, { lingerMs: 60_000, batchSize: 3 }).drainOnce()
+    expect(mine(fake)).toEqual([3])
+    // A part-full batch goes once its oldest write has waited the linger, and the drainer wakes itself for it.
+    for (const p of people) await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_in', 2000))
+    fake.calls = []
+    const lingering = drainer(ctx.tdb.db, fake, { lingerMs: 300, batchSize: 10, pollMs: 60_000 })
+    lingering.start()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(mine(fake)).toEqual([])
+    for (let i = 0; i < 50 && !mine(fake).length; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    await lingering.stop()
+    expect(mine(fake)).toEqual([3])
   })
 
   it('never gives one record to two drainers claiming at once', async () => {

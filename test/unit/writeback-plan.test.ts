@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_BACKOFF, decideFailure, planRecords } from '../../connector/writeback/writeback-plan.ts'
+import { DEFAULT_BACKOFF, WRITE_LINGER_MS, decideBatch, decideFailure, planRecords } from '../../connector/writeback/writeback-plan.ts'
 
 const w = (id: number, recordId: string, at: number, extra: { appliedAt?: number; out?: boolean } = {}) => ({
   id, objectType: 'contact', recordId, occurredAt: new Date(at), appliedAt: extra.appliedAt === undefined ? null : new Date(extra.appliedAt), out: extra.out ?? false,
@@ -23,6 +23,32 @@ describe('planRecords', () => {
   it('sends nothing when the record already holds a newer write', () => {
     expect(planRecords([w(5, 'a', 100, { appliedAt: 200 })])).toEqual([{ send: undefined, ids: [5] }])
     expect(planRecords([w(5, 'a', 200, { appliedAt: 200 })])[0]!.send?.id).toBe(5)
+  })
+})
+
+describe('decideBatch', () => {
+  it('sends a full batch at once, however young its writes', () => {
+    expect(decideBatch({ due: 100, batchSize: 100, oldestAgeMs: 0 })).toEqual({ action: 'send' })
+    expect(decideBatch({ due: 250, batchSize: 200, oldestAgeMs: 5 })).toEqual({ action: 'send' })
+  })
+
+  it('lets a part-full batch wait for what is left of the linger, counted from its oldest write', () => {
+    expect(decideBatch({ due: 40, batchSize: 100, oldestAgeMs: 0 }, 500)).toEqual({ action: 'wait', ms: 500 })
+    expect(decideBatch({ due: 99, batchSize: 100, oldestAgeMs: 120.4 }, 500)).toEqual({ action: 'wait', ms: 380 })
+    // A clock a little ahead (the write's time is the database's) never makes the wait longer than the linger.
+    expect(decideBatch({ due: 1, batchSize: 100, oldestAgeMs: -30 }, 500)).toEqual({ action: 'wait', ms: 500 })
+  })
+
+  it('sends a part-full batch once its oldest write has waited the linger, never later', () => {
+    expect(decideBatch({ due: 1, batchSize: 100, oldestAgeMs: 500 }, 500)).toEqual({ action: 'send' })
+    expect(decideBatch({ due: 3, batchSize: 200, oldestAgeMs: 3_600_000 }, 500)).toEqual({ action: 'send' })
+    expect(decideBatch({ due: 3, batchSize: 200, oldestAgeMs: 0 }, 0)).toEqual({ action: 'send' })
+  })
+
+  it('does nothing when nothing is due; the default linger is short', () => {
+    expect(decideBatch({ due: 0, batchSize: 100, oldestAgeMs: 10_000 })).toEqual({ action: 'idle' })
+    expect(WRITE_LINGER_MS).toBeGreaterThanOrEqual(250)
+    expect(WRITE_LINGER_MS).toBeLessThanOrEqual(500)
   })
 })
 
