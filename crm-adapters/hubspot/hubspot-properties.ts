@@ -118,7 +118,7 @@ async function createProperties(http: HubSpotHttp, groupName: string, batch: Con
 
 type Json = Record<string, unknown>
 
-/** The portal's contact properties by name (one call: HubSpot has no filter by name on the list). */
+/** The portal's contact properties by name, in one call whatever their number. */
 async function readProperties(http: HubSpotHttp): Promise<Map<string, Json>> {
   const response = await http.request(http.endpoint('GET', 'properties', '/{objectType}'), { params: { objectType: 'contacts' } })
   const byName = new Map<string, Json>()
