@@ -74,7 +74,12 @@ const ofPerson = (e: string, matchKey: string, userRef: string) =>
  * consent_events_whatsapp_user), so their plans stay set-wise.
  */
 export function currentConsentSql(matchKey: string, installation: string, userRef = 'NULL::uuid'): string {
-  return `(SELECT e.state FROM consent_events e WHERE ${ofPerson('e', matchKey, userRef)} AND ${appliesTo('e', installation)}
+  return currentEventSql(matchKey, installation, userRef, 'e.state')
+}
+
+/** The event that decides the current state (as currentConsentSql), `columns` of it: a subquery of one row or none. */
+function currentEventSql(matchKey: string, installation: string, userRef: string, columns: string): string {
+  return `(SELECT ${columns} FROM consent_events e WHERE ${ofPerson('e', matchKey, userRef)} AND ${appliesTo('e', installation)}
     ORDER BY ${latestFirst('e')} LIMIT 1)`
 }
 
@@ -171,6 +176,28 @@ export async function consentStatusesOfKeys(db: Queryable, matchKeys: readonly s
     [unique, installationId ?? null],
   )
   return new Map(rows.map((r) => [r.match_key, r.state ?? 'unknown']))
+}
+
+/** A current state with the source time and source of the event that decides it. */
+export interface CurrentConsent {
+  state: ConsentState
+  occurredAt: Date
+  source: string
+}
+
+/**
+ * As consentStatusesOfKeys, with the deciding event's source time and source (what a CRM record
+ * is written with); keys without events are absent. One statement for the whole set.
+ */
+export async function currentConsentsOfKeys(db: Queryable, matchKeys: readonly string[], installationId?: string | null): Promise<Map<string, CurrentConsent>> {
+  const unique = [...new Set(matchKeys)]
+  if (!unique.length) return new Map()
+  const { rows } = await db.query<{ match_key: string; state: ConsentState; occurred_at: Date; source: string }>(
+    `SELECT k.match_key, c.state, c.occurred_at, c.source FROM unnest($1::text[]) AS k(match_key)
+     CROSS JOIN LATERAL ${currentEventSql('k.match_key', '$2::uuid', 'NULL::uuid', 'e.state, e.occurred_at, e.source')} AS c`,
+    [unique, installationId ?? null],
+  )
+  return new Map(rows.map((r) => [r.match_key, { state: r.state, occurredAt: r.occurred_at, source: r.source }]))
 }
 
 /** The current state of one person in each of several installations, in one statement; keyed by installation id. */

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino'
 import { CrmError, type CrmAdapter, type WriteResult } from '../../crm-adapters/crm-adapter.ts'
 import type { CrmProviders } from '../../crm-adapters/registry.ts'
-import { isConnectionError, type Database } from '../db/database.ts'
+import { isConnectionError, type Database, type Queryable } from '../db/database.ts'
 import type { CrmAdapters } from '../installations/crm-adapters.ts'
 import { installationsByIds, type Installation } from '../installations/installation-repository.ts'
 import { InstallationInactiveError } from '../installations/token-manager.ts'
 import { PollingWorker } from '../jobs/polling-loop.ts'
-import { CONSENT_KIND, consentWins, toConsentWrite } from './consent-writebacks.ts'
+import { CONSENT_KIND, consentWins, toConsentWrite, withCurrentConsent } from './consent-writebacks.ts'
 import { DEFAULT_BACKOFF, WRITE_LINGER_MS, decideBatch, decideFailure, planRecords, type BackoffPolicy, type BatchDecision } from './writeback-plan.ts'
 import {
-  claimWritebacks, dueWritebacks, markWritebacksDone, markWritebacksFailed, markWritebacksRetry, returnCallBudget, takeCallBudget,
+  claimWritebacks, dueWritebacks, markWritebacksDone, rewriteWritebacks, markWritebacksFailed, markWritebacksRetry, returnCallBudget, takeCallBudget,
   type ClaimedWriteback, type DueWritebacks, type Writeback,
 } from './writeback-repository.ts'
 
@@ -28,12 +28,18 @@ export interface WritebackSender {
   send(adapter: CrmAdapter, writes: Writeback[]): Promise<WriteResult[]>
   /** At equal source times, whether a wins over b. */
   wins?(a: Writeback, b: Writeback): boolean
+  /**
+   * What each claimed write should say now, read from the source of truth when the batch goes
+   * (null: nothing to write); without it a write says what it was enqueued with.
+   */
+  current?<W extends Writeback>(db: Queryable, installationId: string, writes: readonly W[]): Promise<Array<W | null>>
 }
 
 export const consentSender: WritebackSender = {
   kind: CONSENT_KIND,
   send: (adapter, writes) => adapter.writeConsent(writes.map(toConsentWrite)),
   wins: consentWins,
+  current: withCurrentConsent,
 }
 
 export interface WritebackDrainerOptions {
@@ -140,12 +146,21 @@ export class WritebackDrainer extends PollingWorker {
 
   async #apply(installation: Installation, sender: WritebackSender, claimed: ClaimedWriteback[]): Promise<number> {
     const { db, log, onOutcome } = this.#o
-    const plans = planRecords(claimed, sender.wins)
-    const superseded = plans.filter((p) => !p.send).flatMap((p) => p.ids)
+    // Each write says what its record should hold now, not what it was enqueued with.
+    const resolved = sender.current ? await sender.current(db, installation.id, claimed) : claimed
+    const current = resolved.filter((w): w is ClaimedWriteback => w !== null)
+    const plans = planRecords(current, sender.wins)
+    const superseded = [...plans.filter((p) => !p.send).flatMap((p) => p.ids), ...claimed.filter((_, i) => resolved[i] === null).map((w) => w.id)]
     await markWritebacksDone(db, superseded)
     if (superseded.length) onOutcome?.(installation.crm, 'superseded', superseded.length)
     const sending = plans.filter((p): p is { send: ClaimedWriteback; ids: number[] } => p.send !== undefined)
     if (!sending.length) return claimed.length
+    // The outbox shows what is written: a write whose content changed since it was enqueued says so.
+    const enqueued = new Map(claimed.map((w) => [w.id, w]))
+    await rewriteWritebacks(db, sending.map((p) => p.send).filter((w) => {
+      const before = enqueued.get(w.id)!
+      return before.occurredAt.getTime() !== w.occurredAt.getTime() || JSON.stringify(before.payload) !== JSON.stringify(w.payload)
+    }))
 
     let results: Array<WriteResult | undefined>
     try {

@@ -140,6 +140,16 @@ export async function claimWritebacks(db: Queryable, c: { installationId: string
   return rows.map((r) => ({ ...toWriteback(r), appliedAt: r.applied_at })).sort((a, b) => a.id - b.id)
 }
 
+/** Pending writes' content replaced by what they will write (the drainer's current state), in one statement. */
+export async function rewriteWritebacks(db: Queryable, writes: ReadonlyArray<Pick<Writeback, 'id' | 'payload' | 'occurredAt'>>): Promise<void> {
+  if (!writes.length) return
+  await db.query(
+    `UPDATE writeback_outbox o SET payload = n.payload, occurred_at = n.occurred_at, updated_at = now()
+     FROM unnest($1::bigint[], $2::jsonb[], $3::timestamptz[]) AS n(id, payload, occurred_at) WHERE o.id = n.id AND o.status = 'pending'`,
+    [writes.map((w) => w.id), writes.map((w) => JSON.stringify(w.payload)), writes.map((w) => w.occurredAt)],
+  )
+}
+
 export async function markWritebacksDone(db: Queryable, ids: readonly number[]): Promise<void> {
   if (!ids.length) return
   await db.query(

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import pino from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CrmError, type ConsentWrite, type CrmAdapter, type WriteResult } from '../../crm-adapters/crm-adapter.ts'
@@ -7,6 +8,7 @@ import { upsertCrmRecords } from '../../connector/contacts/crm-record-repository
 import type { Database } from '../../connector/db/database.ts'
 import type { CrmAdapters } from '../../connector/installations/crm-adapters.ts'
 import { whatsappMatchKey } from '../../connector/phones/whatsapp-id.ts'
+import { consentStatus, recordConsentEvent } from '../../connector/consent/consent-ledger.ts'
 import { recordConsentAndWriteBack } from '../../connector/writeback/consent-writebacks.ts'
 import { WritebackDrainer } from '../../connector/writeback/writeback-drainer.ts'
 import { claimWritebacks, takeCallBudget } from '../../connector/writeback/writeback-repository.ts'
@@ -86,7 +88,8 @@ describe('the write-back outbox', () => {
     await drainer(ctx.tdb.db, fake).drainOnce()
     const sent = fake.calls.flat().filter((c) => c.recordId === p.recordIds[0])
     expect(sent).toEqual([expect.objectContaining({ optedIn: false, occurredAt: new Date(3000) })])
-    expect((await rows(p.recordIds)).map((r) => r.status)).toEqual(['done', 'done', 'done'])
+    // The two older opt-ins changed nothing (the opt-out is newer): only the opt-out was enqueued.
+    expect((await rows(p.recordIds)).map((r) => [r.status, r.payload.state])).toEqual([['done', 'opted_out']])
     // A late, older signal is not sent over the newer state the CRM holds.
     await recordConsentAndWriteBack(ctx.tdb.db, signal(p.phone, 'opted_in', 500))
     fake.calls = []
@@ -94,6 +97,76 @@ describe('the write-back outbox', () => {
     expect(fake.calls.flat().filter((c) => c.recordId === p.recordIds[0])).toEqual([])
     expect((await rows(p.recordIds)).at(-1)!.status).toBe('done')
   })
+
+  it('writes nothing that contradicts the ledger when an old WhatsApp opt-in arrives after a newer CRM opt-out', async () => {
+    const crmOptOut = (phone: string, at: number) => recordConsentEvent(ctx.tdb.db, { phone, installationId, state: 'opted_out', source: 'hubspot_webhook', evidence: {}, occurredAt: new Date(at) })
+    const fake = new FakeCrm()
+    const sentTo = (p: { recordIds: string[] }) => fake.calls.flat().filter((c) => p.recordIds.includes(c.recordId))
+
+    // The CRM opt-out is recorded first: the older opt-in changes no state and enqueues nothing.
+    const a = await person(1)
+    await crmOptOut(a.phone, 2000)
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(a.phone, 'opted_in', 1000))
+    expect(await rows(a.recordIds)).toEqual([])
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect(sentTo(a)).toEqual([])
+    expect(await consentStatus(ctx.tdb.db, a.phone, installationId)).toBe('opted_out')
+
+    // The opt-in was enqueued before the CRM's opt-out reached the connector: what goes is the
+    // ledger's state when it is written (the CRM's opt-out, its time), and the outbox says so.
+    const b = await person(1)
+    await recordConsentAndWriteBack(ctx.tdb.db, signal(b.phone, 'opted_in', 1000))
+    await crmOptOut(b.phone, 2000)
+    await drainer(ctx.tdb.db, fake).drainOnce()
+    expect(sentTo(b)).toEqual([expect.objectContaining({ optedIn: false, occurredAt: new Date(2000), source: 'hubspot_webhook' })])
+    expect((await rows(b.recordIds)).map((r) => [r.status, r.payload.state])).toEqual([['done', 'opted_out']])
+    expect(await consentStatus(ctx.tdb.db, b.phone, installationId)).toBe('opted_out')
+  })
+
+  it('ends with the CRM record equal to the ledger’s state after any interleaving of signals, CRM edits, outages and drains', async () => {
+    const { rows: inst } = await ctx.tdb.db.query<{ id: string }>(`INSERT INTO installations (crm, account_id) VALUES ('hubspot', 'interleaving-portal') RETURNING id`)
+    const scope = inst[0]!.id
+    const state = fc.constantFrom('opted_in' as const, 'opted_out' as const)
+    const command = fc.oneof(
+      // A WhatsApp signal, possibly late (an older source time) and possibly delivered twice.
+      fc.record({ kind: fc.constant('whatsapp' as const), state, lag: fc.integer({ min: 0, max: 4 }), twice: fc.boolean() }),
+      // Someone edits the record in the CRM: it holds the value at once, and the connector records the change.
+      fc.record({ kind: fc.constant('crm' as const), state }),
+      fc.record({ kind: fc.constant('drain' as const), down: fc.boolean() }),
+    )
+    let runs = 0
+    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 14 }), async (commands) => {
+      const p = await person(1, scope)
+      const recordId = p.recordIds[0]!
+      const held = new Map<string, string>()
+      const fake = new FakeCrm()
+      fake.answer = (c) => {
+        held.set(c.recordId, c.optedIn ? 'opted_in' : 'opted_out')
+        return { id: c.recordId, ok: true }
+      }
+      const drain = drainer(ctx.tdb.db, fake)
+      let clock = 100
+      for (const [i, c] of commands.entries()) {
+        clock += 10
+        if (c.kind === 'whatsapp') {
+          const e = signal(p.phone, c.state, clock - c.lag * 10, `wa-msg:interleaving-${++runs}-${i}`)
+          for (let k = 0; k < (c.twice ? 2 : 1); k++) await ctx.tdb.db.transaction((tx) => recordConsentAndWriteBack(tx, e))
+        } else if (c.kind === 'crm') {
+          held.set(recordId, c.state)
+          await recordConsentEvent(ctx.tdb.db, { phone: p.phone, installationId: scope, state: c.state, source: 'hubspot_webhook', evidence: {}, occurredAt: new Date(clock) })
+        } else {
+          fake.throwing = c.down ? new CrmError({ crm: 'hubspot', code: 'SERVER_ERROR', message: 'HubSpot is down', httpStatus: 503 }) : undefined
+          await drain.drainOnce()
+          fake.throwing = undefined
+        }
+      }
+      // The CRM is back and the backoff has passed: everything pending lands.
+      await ctx.tdb.db.query(`UPDATE writeback_outbox SET next_attempt_at = now() WHERE record_id = $1 AND status = 'pending'`, [recordId])
+      await drain.drainOnce()
+      expect((await rows(p.recordIds)).filter((r) => r.status !== 'done')).toEqual([])
+      expect(held.get(recordId) ?? 'unknown').toBe(await consentStatus(ctx.tdb.db, p.phone, scope))
+    }), { numRuns: 25 })
+  }, 60_000)
 
   it('dead-letters a write the CRM refuses for good, with its reason, and sends the writes behind it', async () => {
     const p = await person(2)
