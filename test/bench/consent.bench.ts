@@ -17,7 +17,7 @@ import { startConnectorProcess, type Connector } from './connector-process.ts'
 // `npm run bench:consent`: consent both ways through the simulators, the connector in a child
 // process (test/bench/connector-child.ts) on the local PostgreSQL (one fresh schema per CRM), or on
 // PGlite with BENCH_PGLITE=1.
-//   - WhatsApp → CRM: BENCH_OPT_OUTS (default 1,000) synced members each send a signed STOP webhook
+//   - WhatsApp → CRM: BENCH_OPT_OUTS (default 1,000) synced members not already opted out each send a signed STOP webhook
 //     to /webhooks/whatsapp at once; the time from sending it to the opt-out written on every CRM
 //     record of that person (the simulator's record carries the STOP's time), p50 and p99. Bars
 //     (issue 9): p99 under 5 s; CRM calls while draining at most 1.05 × ceil(writes ÷ the
@@ -100,9 +100,16 @@ async function people(c: Connector, segmentId: string, wanted: number): Promise<
     for (const m of page.json.members) if (m.phoneStatus === 'ok' && m.phone) byPhone.set(m.phone, [...(byPhone.get(m.phone) ?? []), m.recordId])
     cursor = page.json.nextCursor
   } while (cursor)
-  const all = [...byPhone].map(([phone, recordIds]) => ({ phone, recordIds }))
-  if (all.length < wanted) throw new Error(`only ${all.length} members with a WhatsApp number; ${wanted} wanted`)
-  return all.slice(0, wanted)
+  // A STOP from someone the connector already holds as opted out (the sync read their CRM record's
+  // opt-out) changes nothing and writes nothing: the benchmark takes people it opts out.
+  const all: Person[] = []
+  await pool([...byPhone], SEND_CONCURRENCY, async ([phone, recordIds]) => {
+    if (all.length >= wanted) return
+    const state = (await api(c.base, 'GET', `/consent?phone=${encodeURIComponent(phone)}`)).json?.state
+    if (state !== 'opted_out' && all.length < wanted) all.push({ phone, recordIds })
+  })
+  if (all.length < wanted) throw new Error(`only ${all.length} members with a WhatsApp number and not opted out; ${wanted} wanted`)
+  return all
 }
 
 async function installAndSync(c: Connector, crm: 'hubspot' | 'salesforce', segment: Record<string, unknown>): Promise<{ installationId: string; segmentId: string }> {
@@ -266,7 +273,8 @@ async function salesforce(): Promise<void> {
     const client = { clientId: '3MVG9-consent-bench', clientSecret: 'bench-secret' }
     const org = sim.createOrg({ dailyApiLimit: 100_000 })
     sim.setAutoApprove({ orgId: org.orgId })
-    const size = Math.ceil(OPT_OUTS * 2.2)
+    // More members than HubSpot's: about half of the seeded records are unchecked, which the sync reads as opted out.
+    const size = Math.ceil(OPT_OUTS * 3.2)
     const seeded = sim.seed({ orgId: org.orgId, contacts: size, leads: Math.ceil(size / 3), campaigns: [{ name: 'Consent bench', size, leadShare: 0.25 }] })
     c = await startConnectorProcess({ ...db.env, SALESFORCE_CLIENT_ID: client.clientId, SALESFORCE_CLIENT_SECRET: client.clientSecret, SALESFORCE_LOGIN_URL: sim.url })
     sim.registerConnectedApp({ ...client, callbackUrls: [`${c.base}/oauth/salesforce/callback`] })
