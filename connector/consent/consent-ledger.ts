@@ -56,12 +56,8 @@ interface EventRow {
   installation_id: string | null
 }
 
-/**
- * The one current-state rule: latest by source time, an opt-out wins a tie, then the later row.
- * Times are compared to the second: Meta stamps webhooks in whole seconds, so a STOP stamped 12:00:00
- * may have come after an opt-in recorded at 12:00:00.700; within one second the opt-out wins.
- */
-const latestFirst = (e: string) => `date_trunc('second', ${e}.occurred_at) DESC, (${e}.state = 'opted_out') DESC, ${e}.occurred_at DESC, ${e}.id DESC`
+/** The one current-state rule: latest by source time, an opt-out wins a tie, then the later row. */
+const latestFirst = (e: string) => `${e}.occurred_at DESC, (${e}.state = 'opted_out') DESC, ${e}.id DESC`
 
 /** Events that speak for an installation: its own and WhatsApp's (installation NULL); a NULL installation reads all. */
 const appliesTo = (e: string, installation: string) => `(${installation} IS NULL OR ${e}.installation_id IS NULL OR ${e}.installation_id = ${installation})`
