@@ -12,6 +12,7 @@ import { adminPageRoutes } from './routes/admin/admin-page.ts'
 import { consentRoutes } from './routes/api/consent.ts'
 import { installationRoutes } from './routes/api/installations.ts'
 import { messageRoutes } from './routes/api/messages.ts'
+import { peopleRoutes } from './routes/api/people.ts'
 import { segmentRoutes } from './routes/api/segments.ts'
 import { templateRoutes } from './routes/api/templates.ts'
 import { whatsappNumberRoutes } from './routes/api/whatsapp-numbers.ts'
@@ -67,6 +68,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await api.register(segmentRoutes, { services, syncer: services.syncer, scheduler: services.scheduler })
     await api.register(templateRoutes, { services })
     await api.register(writebackRoutes, { services })
+    await api.register(peopleRoutes, { services })
   }, { prefix: '/api/v1' })
   await app.register(async (admin) => {
     requireAdmin(admin, config.adminToken)

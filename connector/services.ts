@@ -16,6 +16,7 @@ import { TokenManager } from './installations/token-manager.ts'
 import { loadManifest, salesforceMessageIdField, type Manifest } from './manifest/manifest.ts'
 import { createLogger } from './observability/logger.ts'
 import { createMetrics, type Metrics } from './observability/metrics.ts'
+import { ensurePersonHashKey } from './people/person-hash-key.ts'
 import { SegmentScheduler } from './segments/segment-scheduler.ts'
 import { SegmentSyncer } from './segments/segment-sync.ts'
 import { resolveEncryptionKey } from './security/encryption-key.ts'
@@ -112,6 +113,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const metrics = createMetrics()
   const encryptionKey = resolveEncryptionKey(config.encryptionKey, config.dataDir, log)
   const secrets = new SecretBox(encryptionKey, config.encryptionPreviousKeys)
+  await ensurePersonHashKey(db, encryptionKey)
   const graph = options.graph ?? new GraphClient({
     baseUrl: config.whatsapp.graphUrl,
     version: config.whatsapp.graphVersion,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.ts'
 import { currentUserJoinSql, personUserRowsSql, userIdOfRowSql } from '../contacts/whatsapp-user-repository.ts'
+import { isPersonHashOfSql } from '../people/person-hash-key.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 import { isBsuid } from '../whatsapp/bsuid.ts'
@@ -62,9 +63,12 @@ const latestFirst = (e: string) => `${e}.occurred_at DESC, (${e}.state = 'opted_
 /** Events that speak for an installation: its own and WhatsApp's (installation NULL); a NULL installation reads all. */
 const appliesTo = (e: string, installation: string) => `(${installation} IS NULL OR ${e}.installation_id IS NULL OR ${e}.installation_id = ${installation})`
 
-/** The events of one person: by the phone's match key, or by any WhatsApp user row of theirs. */
+/**
+ * The events of one person: by the phone's match key (plain, or as erasure hashed it, so an erased
+ * opt-out still holds for the same phone), or by any WhatsApp user row of theirs.
+ */
 const ofPerson = (e: string, matchKey: string, userRef: string) =>
-  `(${e}.match_key = ${matchKey} OR ${e}.whatsapp_user_id IN (${personUserRowsSql(matchKey, userRef)}))`
+  `(${e}.match_key = ${matchKey} OR ${isPersonHashOfSql(`${e}.match_key`, matchKey)} OR ${e}.whatsapp_user_id IN (${personUserRowsSql(matchKey, userRef)}))`
 
 /**
  * A scalar SQL expression: the current state of the recipient whose match key is `matchKey` (and,
@@ -261,4 +265,39 @@ export async function* consentLogPages(db: Queryable, range: { from?: Date; to?:
     }))
     if (rows.length < pageSize) return
   }
+}
+
+/** A consent event as the person export shows it: with the phone and match key it holds (hashed once erased). */
+export interface PersonConsentEvent extends ConsentEvent {
+  phone: string | null
+  matchKey: string | null
+}
+
+/** Every event of a person, by the current-state rule's order, with the identity columns as stored. */
+export async function consentEventsOfPerson(db: Queryable, person: Person): Promise<PersonConsentEvent[]> {
+  const { rows } = await db.query<EventRow & { phone: string | null; match_key: string | null }>(
+    `SELECT e.state, e.source, e.evidence, e.occurred_at, e.recorded_at, e.installation_id, e.phone, e.match_key FROM consent_events e
+     WHERE ${ofPerson('e', '$1::text', '$2::uuid')} ORDER BY ${latestFirst('e')}`,
+    [keyOf(person), person.whatsappUserId ?? null],
+  )
+  return rows.map((r) => ({
+    state: r.state, source: r.source, evidence: r.evidence, occurredAt: r.occurred_at.toISOString(), recordedAt: r.recorded_at.toISOString(),
+    installationId: r.installation_id, phone: r.phone, matchKey: r.match_key,
+  }))
+}
+
+/**
+ * Replaces the phone and match key of a person's events by their person_hash (the one change the
+ * log's trigger allows); the events stay, so an opt-out keeps holding. Returns the events changed.
+ * Runs before the person's WhatsApp users are erased, since it finds events through them.
+ */
+export async function hashConsentIdentities(db: Queryable, person: Person): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE consent_events e SET
+       phone = CASE WHEN e.phone IS NULL OR e.phone LIKE 'erased:%' THEN e.phone ELSE person_hash(e.phone) END,
+       match_key = CASE WHEN e.match_key IS NULL OR e.match_key LIKE 'erased:%' THEN e.match_key ELSE person_hash(e.match_key) END
+     WHERE ${ofPerson('e', '$1::text', '$2::uuid')} AND (e.phone NOT LIKE 'erased:%' OR e.match_key NOT LIKE 'erased:%')`,
+    [keyOf(person), person.whatsappUserId ?? null],
+  )
+  return rowCount
 }

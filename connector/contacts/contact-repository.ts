@@ -29,3 +29,28 @@ export async function installationsWithRecipient(db: Queryable, matchKey: string
   const { rows } = await db.query<{ installation_id: string }>('SELECT DISTINCT installation_id FROM contacts WHERE match_key = $1', [matchKey])
   return rows.map((r) => r.installation_id)
 }
+
+export interface PersonContact {
+  id: string
+  installationId: string
+  phone: string
+  country: string | null
+  properties: Record<string, unknown>
+  createdAt: string
+  updatedAt: string
+}
+
+/** The recipients (one per installation) with this match key, with the properties copied from the CRM. */
+export async function contactsOfMatchKey(db: Queryable, matchKey: string): Promise<PersonContact[]> {
+  const { rows } = await db.query<{ id: string; installation_id: string; phone: string; country: string | null; properties: Record<string, unknown>; created_at: Date; updated_at: Date }>(
+    'SELECT id, installation_id, phone, country, properties, created_at, updated_at FROM contacts WHERE match_key = $1 ORDER BY installation_id',
+    [matchKey],
+  )
+  return rows.map((r) => ({ id: r.id, installationId: r.installation_id, phone: r.phone, country: r.country, properties: r.properties, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() }))
+}
+
+/** Deletes recipients (their CRM records must be erased first); returns how many. */
+export async function deleteContacts(db: Queryable, ids: readonly string[]): Promise<number> {
+  if (!ids.length) return 0
+  return (await db.query('DELETE FROM contacts WHERE id = ANY($1::uuid[])', [ids])).rowCount
+}

@@ -74,3 +74,34 @@ export async function recordsOfRecipient(db: Queryable, matchKey: string, instal
   )
   return rows.map((r) => ({ installationId: r.installation_id, objectType: r.object_type, recordId: r.record_id }))
 }
+
+export interface PersonCrmRecord {
+  installationId: string
+  objectType: 'contact' | 'lead'
+  recordId: string
+  phoneStatus: PhoneStatus
+  consentValue: string | null
+  properties: Record<string, unknown>
+  crmUpdatedAt: string | null
+  syncedAt: string
+}
+
+/** The CRM records linked to these recipients, with the properties read from the CRM. */
+export async function crmRecordsOfContacts(db: Queryable, contactIds: readonly string[]): Promise<PersonCrmRecord[]> {
+  if (!contactIds.length) return []
+  const { rows } = await db.query<{ installation_id: string; object_type: 'contact' | 'lead'; record_id: string; phone_status: PhoneStatus; consent_value: string | null; properties: Record<string, unknown>; crm_updated_at: Date | null; synced_at: Date }>(
+    `SELECT installation_id, object_type, record_id, phone_status, consent_value, properties, crm_updated_at, synced_at FROM crm_records
+     WHERE contact_id = ANY($1::uuid[]) ORDER BY installation_id, object_type, record_id`,
+    [contactIds],
+  )
+  return rows.map((r) => ({
+    installationId: r.installation_id, objectType: r.object_type, recordId: r.record_id, phoneStatus: r.phone_status, consentValue: r.consent_value,
+    properties: r.properties, crmUpdatedAt: r.crm_updated_at?.toISOString() ?? null, syncedAt: r.synced_at.toISOString(),
+  }))
+}
+
+/** Deletes the CRM records linked to these recipients (a later sync reads them again if the CRM still has them). */
+export async function deleteCrmRecordsOfContacts(db: Queryable, contactIds: readonly string[]): Promise<number> {
+  if (!contactIds.length) return 0
+  return (await db.query('DELETE FROM crm_records WHERE contact_id = ANY($1::uuid[])', [contactIds])).rowCount
+}

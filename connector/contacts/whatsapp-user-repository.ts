@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts'
+import { isPersonHashOfSql } from '../people/person-hash-key.ts'
 import { waIdToE164 } from '../phones/phone-number.ts'
 import { whatsappMatchKey } from '../phones/whatsapp-id.ts'
 
@@ -47,11 +48,13 @@ const toUser = (r: Row): WhatsAppUser => ({
 /**
  * A subquery (SQL) of the whatsapp_users row ids whose consent events speak for a person: the rows
  * whose phone has match key `matchKey` or whose id is `userRef` (SQL expressions, either may be
- * NULL), and the rows they replaced.
+ * NULL), the rows they replaced, and the erased rows of the same phone or user id (erasure keeps
+ * the row with both hashed, so the events behind it still count).
  */
 export function personUserRowsSql(matchKey: string, userRef: string): string {
   return `SELECT m.id FROM whatsapp_users p JOIN whatsapp_users m ON m.id = p.id OR m.successor_id = p.id
-    WHERE p.successor_id IS NULL AND (p.match_key = ${matchKey} OR p.id = ${userRef})`
+    WHERE p.successor_id IS NULL AND (p.match_key = ${matchKey} OR p.id = ${userRef} OR ${isPersonHashOfSql('p.match_key', matchKey)}
+      OR ${isPersonHashOfSql('p.user_id', `(SELECT r.user_id FROM whatsapp_users r WHERE r.id = ${userRef})`)})`
 }
 
 /**
@@ -150,4 +153,26 @@ export async function userIdsForPhone(db: Queryable, phone: string): Promise<Arr
     [whatsappMatchKey(phone)],
   )
   return rows.map((r) => ({ businessPortfolioId: r.business_portfolio_id, userId: r.user_id }))
+}
+
+/** Every whatsapp_users row of a person (as personUserRowsSql finds them), for the export. */
+export async function whatsAppUsersOfPerson(db: Queryable, matchKey: string | null, userRef: string | null): Promise<WhatsAppUser[]> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM whatsapp_users u WHERE u.id IN (${personUserRowsSql('$1::text', '$2::uuid')}) ORDER BY u.created_at`, [matchKey, userRef])
+  return rows.map(toUser)
+}
+
+/**
+ * Erases the identities of a person's rows: user id and match key become their person_hash, phone,
+ * username and parent id are dropped. The rows stay, as the consent events behind them do.
+ */
+export async function eraseWhatsAppUsers(db: Queryable, ids: readonly string[]): Promise<number> {
+  if (!ids.length) return 0
+  const { rowCount } = await db.query(
+    `UPDATE whatsapp_users SET user_id = CASE WHEN user_id LIKE 'erased:%' THEN user_id ELSE person_hash(user_id) END,
+       match_key = CASE WHEN match_key IS NULL OR match_key LIKE 'erased:%' THEN match_key ELSE person_hash(match_key) END,
+       phone = NULL, username = NULL, parent_user_id = NULL, updated_at = now()
+     WHERE id = ANY($1::uuid[])`,
+    [ids],
+  )
+  return rowCount
 }

@@ -2,13 +2,15 @@ import type { Logger } from 'pino'
 import { recordConsentEvent } from '../consent/consent-ledger.ts'
 import { findRecordRecipient } from '../contacts/crm-record-repository.ts'
 import type { Transaction } from '../db/database.ts'
+import { erasePerson } from '../people/person-data.ts'
 import { requestDigest } from '../security/request-digest.ts'
 import { consentFromCrmValue } from '../segments/consent-value.ts'
 
 // Applies stored HubSpot contact webhooks (an array of events per delivery, reference hubspot.md
 // §6): a change of the consent property on a contact the connector knows becomes a consent event
 // from HubSpot. The connector's own writes come back as changes with changeSource INTEGRATION and
-// sourceId = our app id; those are echoes, not decisions, and are skipped.
+// sourceId = our app id; those are echoes, not decisions, and are skipped. A
+// contact.privacyDeletion (GDPR delete in HubSpot) erases that contact's person here too.
 
 export interface HubSpotContactEvent {
   eventId?: number | string
@@ -33,6 +35,7 @@ export function hubspotInboxHandler(deps: { consentProperty: string; appId: stri
 }
 
 async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: Date, deps: { consentProperty: string; appId: string | undefined; log: Logger; onEvent?: (kind: string, detail: string) => void }): Promise<void> {
+  if (e.subscriptionType === 'contact.privacyDeletion') return privacyDeletion(tx, e, deps)
   if (e.subscriptionType !== 'contact.propertyChange' || e.propertyName !== deps.consentProperty) {
     deps.onEvent?.('hubspot', e.subscriptionType ?? 'unknown')
     return
@@ -60,4 +63,16 @@ async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: D
     dedupeKey: `hs-event:${e.portalId}:${e.eventId ?? `content:${requestDigest(e)}`}`,
   })
   deps.onEvent?.('hubspot', 'consent')
+}
+
+/** Erases the person behind the contact, in the inbox's transaction; a contact never read here has nothing to erase. */
+async function privacyDeletion(tx: Transaction, e: HubSpotContactEvent, deps: { log: Logger; onEvent?: (kind: string, detail: string) => void }): Promise<void> {
+  const known = await findRecordRecipient(tx, { crm: 'hubspot', accountId: String(e.portalId), objectType: 'contact', recordId: String(e.objectId) })
+  if (!known) {
+    deps.onEvent?.('hubspot', 'privacy_deletion_unknown_contact')
+    return
+  }
+  const erased = await erasePerson(tx, { phone: known.phone })
+  deps.log.info({ portalId: String(e.portalId), erased }, 'HubSpot privacy deletion: person erased')
+  deps.onEvent?.('hubspot', 'privacy_deletion')
 }

@@ -63,3 +63,17 @@ export async function pendingInboxCount(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE state = 'pending'`)
   return rows[0]?.n ?? 0
 }
+
+/**
+ * Deletes the stored webhook bodies already handled (processed, unprocessable, failed) that name any
+ * of these identifiers (wa_ids, BSUIDs) anywhere in their raw bytes; pending bodies stay for the
+ * processor. A scan of the inbox, acceptable for an erasure request. Returns how many.
+ */
+export async function deleteHandledBodiesNaming(db: Queryable, identifiers: readonly string[]): Promise<number> {
+  if (!identifiers.length) return 0
+  const { rowCount } = await db.query(
+    `DELETE FROM inbox WHERE state <> 'pending' AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS n(v) WHERE position(convert_to(n.v, 'UTF8') IN body) > 0)`,
+    [identifiers],
+  )
+  return rowCount
+}

@@ -328,3 +328,52 @@ export async function findMessage(db: Queryable, idOrWamid: string): Promise<Mes
   if (m.error_code !== null || m.error_title !== null) view.error = { code: m.error_code ?? m.skip_reason, title: m.error_title, details: m.error_details }
   return view
 }
+
+export interface PersonMessage {
+  id: string
+  wamid: string | null
+  recipient: string
+  status: MessageStatus
+  templateName: string | null
+  templateLanguage: string | null
+  content: unknown
+  createdAt: string
+  statuses: Array<{ status: string; at: string; errors: unknown }>
+}
+
+/** The messages sent to these recipients (wa_ids or BSUIDs), with their content and status history. */
+export async function messagesToRecipients(db: Queryable, recipients: readonly string[]): Promise<PersonMessage[]> {
+  if (!recipients.length) return []
+  const { rows } = await db.query<{ id: string; wamid: string | null; recipient: string; status: MessageStatus; template_name: string | null; template_language: string | null; content: unknown; created_at: Date; statuses: Array<{ status: string; at: string; errors: unknown }> }>(
+    `SELECT m.id, m.wamid, m.recipient, m.status, m.template_name, m.template_language, m.content, m.created_at,
+       COALESCE((SELECT json_agg(json_build_object('status', s.status, 'at', s.occurred_at, 'errors', s.errors) ORDER BY s.occurred_at, s.id)
+                 FROM message_statuses s WHERE s.wamid = m.wamid), '[]'::json) AS statuses
+     FROM messages m WHERE m.recipient = ANY($1::text[]) ORDER BY m.created_at, m.id`,
+    [recipients],
+  )
+  return rows.map((r) => ({
+    id: r.id, wamid: r.wamid, recipient: r.recipient, status: r.status, templateName: r.template_name, templateLanguage: r.template_language,
+    content: r.content, createdAt: r.created_at.toISOString(), statuses: r.statuses.map((s) => ({ status: s.status, at: new Date(s.at).toISOString(), errors: s.errors })),
+  }))
+}
+
+/**
+ * Erases the messages to these recipients: the recipient becomes its person_hash, the content
+ * (template parameters, text) is emptied, a message still queued is skipped (ERASED), and the
+ * statuses drop the recipient id. The rows stay for broadcast counts. Returns the messages erased.
+ */
+export async function eraseMessagesToRecipients(db: Queryable, recipients: readonly string[]): Promise<number> {
+  if (!recipients.length) return 0
+  await db.query(
+    `UPDATE message_statuses s SET recipient_id = NULL FROM messages m WHERE m.recipient = ANY($1::text[]) AND s.wamid = m.wamid`,
+    [recipients],
+  )
+  const { rowCount } = await db.query(
+    `UPDATE messages SET recipient = person_hash(recipient), content = '{}'::jsonb,
+       status = CASE WHEN status = 'queued' THEN 'skipped' ELSE status END,
+       skip_reason = CASE WHEN status = 'queued' THEN 'ERASED' ELSE skip_reason END, updated_at = now()
+     WHERE recipient = ANY($1::text[])`,
+    [recipients],
+  )
+  return rowCount
+}

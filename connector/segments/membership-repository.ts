@@ -164,3 +164,38 @@ export async function applyMembershipDiff(tx: Queryable, segmentId: string, sync
   await tx.query('DELETE FROM segment_sync_seen WHERE sync_id = $1', [syncId])
   return { added: added.rowCount, removed: removed.rowCount, unchanged: rows[0]!.n - added.rowCount }
 }
+
+export interface RecordRef {
+  installationId: string
+  objectType: string
+  recordId: string
+}
+
+/** The segments these CRM records are members of. */
+export async function membershipsOfRecords(db: Queryable, records: readonly RecordRef[]): Promise<Array<RecordRef & { segmentId: string; addedAt: string }>> {
+  if (!records.length) return []
+  const { rows } = await db.query<{ segment_id: string; installation_id: string; object_type: string; record_id: string; added_at: Date }>(
+    `SELECT m.segment_id, s.installation_id, m.object_type, m.record_id, m.added_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
+     JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS x(i, t, r) ON s.installation_id = x.i AND m.object_type = x.t AND m.record_id = x.r
+     ORDER BY m.segment_id, m.object_type, m.record_id`,
+    [records.map((r) => r.installationId), records.map((r) => r.objectType), records.map((r) => r.recordId)],
+  )
+  return rows.map((r) => ({ segmentId: r.segment_id, installationId: r.installation_id, objectType: r.object_type, recordId: r.record_id, addedAt: r.added_at.toISOString() }))
+}
+
+/** Removes these CRM records from every segment (and from what running syncs have read). */
+export async function deleteMembershipsOfRecords(db: Queryable, records: readonly RecordRef[]): Promise<number> {
+  if (!records.length) return 0
+  const params = [records.map((r) => r.installationId), records.map((r) => r.objectType), records.map((r) => r.recordId)]
+  await db.query(
+    `DELETE FROM segment_sync_seen v USING segment_syncs y, segments s, unnest($1::uuid[], $2::text[], $3::text[]) AS x(i, t, r)
+     WHERE y.id = v.sync_id AND s.id = y.segment_id AND s.installation_id = x.i AND v.object_type = x.t AND v.record_id = x.r`,
+    params,
+  )
+  const { rowCount } = await db.query(
+    `DELETE FROM segment_members m USING segments s, unnest($1::uuid[], $2::text[], $3::text[]) AS x(i, t, r)
+     WHERE s.id = m.segment_id AND s.installation_id = x.i AND m.object_type = x.t AND m.record_id = x.r`,
+    params,
+  )
+  return rowCount
+}

@@ -243,3 +243,8 @@ export async function takeCallBudget(db: Queryable, installationId: string, budg
 export async function returnCallBudget(db: Queryable, installationId: string): Promise<void> {
   await db.query('UPDATE writeback_budgets SET tokens = tokens + 1 WHERE installation_id = $1', [installationId])
 }
+
+/** Deletes every write about a recipient (payloads carry their consent; an erased person is written no more). */
+export async function deleteWritebacksOfMatchKey(db: Queryable, matchKey: string): Promise<number> {
+  return (await db.query('DELETE FROM writeback_outbox WHERE match_key = $1', [matchKey])).rowCount
+}
