@@ -17,15 +17,8 @@ export interface WritebackInput {
   dedupeKey: string | null
 }
 
-export interface Writeback {
+export interface Writeback extends Omit<WritebackInput, 'dedupeKey'> {
   id: number
-  installationId: string
-  objectType: 'contact' | 'lead'
-  recordId: string
-  kind: string
-  payload: Record<string, unknown>
-  matchKey: string | null
-  occurredAt: Date
   status: WritebackStatus
   attempts: number
   nextAttemptAt: Date
