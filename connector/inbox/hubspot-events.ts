@@ -1,9 +1,9 @@
 import type { Logger } from 'pino'
-import { recordConsentEvent } from '../consent/consent-ledger.ts'
 import { findRecordRecipient } from '../contacts/crm-record-repository.ts'
 import type { Transaction } from '../db/database.ts'
 import { erasePerson } from '../people/person-data.ts'
 import { requestDigest } from '../security/request-digest.ts'
+import { recordCrmConsentChange } from '../writeback/consent-writebacks.ts'
 import { consentFromCrmValue } from '../segments/consent-value.ts'
 
 // Applies stored HubSpot contact webhooks (an array of events per delivery, reference hubspot.md
@@ -52,9 +52,11 @@ async function applyEvent(tx: Transaction, e: HubSpotContactEvent, receivedAt: D
     deps.onEvent?.('hubspot', 'unknown_contact')
     return
   }
-  await recordConsentEvent(tx, {
+  // A change that loses to the ledger (older than a STOP) is kept as evidence and the record is set back.
+  await recordCrmConsentChange(tx, {
     phone: known.phone,
     installationId: known.installationId,
+    record: { objectType: 'contact', recordId: String(e.objectId) },
     state,
     source: 'crm_hubspot_webhook',
     evidence: { eventId: e.eventId ?? null, property: e.propertyName, value: e.propertyValue ?? null, changeSource: e.changeSource ?? null, objectId: String(e.objectId) },

@@ -59,6 +59,27 @@ export async function recordConsentAndWriteBack(tx: Queryable, e: ConsentEventIn
 }
 
 /**
+ * Records a change the CRM reports on one of its records and, when the ledger's current state for
+ * that installation is then not what the record says (an older CRM change arriving after a STOP),
+ * enqueues a write of the current state to that record, so the CRM does not go on disagreeing.
+ * Call it in the event's transaction.
+ */
+export async function recordCrmConsentChange(tx: Queryable, e: ConsentEventInput & { installationId: string; record: { objectType: 'contact' | 'lead'; recordId: string } }): Promise<boolean> {
+  const recorded = await recordConsentEvent(tx, e)
+  if (!recorded) return false
+  const current = (await consentStatusByInstallation(tx, e.phone, [e.installationId])).get(e.installationId)
+  if (current !== undefined && current !== 'unknown' && current !== e.state) {
+    const payload: ConsentPayload = { state: current, source: e.source, phone: e.phone }
+    await insertWritebacks(tx, [{
+      installationId: e.installationId, objectType: e.record.objectType, recordId: e.record.recordId, kind: CONSENT_KIND,
+      payload: { ...payload }, matchKey: whatsappMatchKey(e.phone), occurredAt: e.occurredAt,
+      dedupeKey: e.dedupeKey ? `${e.dedupeKey}|realign` : null,
+    }])
+  }
+  return true
+}
+
+/**
  * The claimed writes of one installation as each record should be written now: the person's
  * current state under the ledger's rule, read for the whole batch in one statement, with the
  * source time and source of the event that decides it. Null for a write whose person has no

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildApp } from '../../connector/app.ts'
 import { startHubSpotStack, startSalesforceStack, type CrmStack } from '../helpers/crm-stack.ts'
 import { adminHeaders, testConfig } from '../helpers/test-config.ts'
+import { eventually } from '../helpers/e2e-stack.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
 import { signatureV3, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
@@ -167,6 +168,25 @@ describe('HubSpot list → segment', () => {
     const events = await hubspotEvents()
     expect(events.map((ev: { state: string }) => ev.state)).toEqual(['opted_in', 'opted_out'])
     expect((await s.api('GET', '/consent?phone=%2B14155550177')).json.state).toBe('opted_in')
+  })
+
+  test('a HubSpot change older than the opt-out it arrives after is kept as evidence, and the contact is set back', async () => {
+    const [, , , , , f] = s.sim.listMembers(s.portalId, listId)
+    s.sim.setContactProperties(s.portalId, f!, { mobilephone: '+14155550166', whatsapp_opt_in: 'true' })
+    await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
+    const optIn = () => s.sim.getContact(s.portalId, Number(f))?.properties.whatsapp_opt_in
+    expect((await s.api('POST', '/consent', { phone: '+14155550166', state: 'opted_out', evidence: { note: 'asked by phone' } })).status).toBe(201)
+    await eventually(async () => (optIn() === 'false' ? true : undefined), 15_000, 'the opt-out written to the contact')
+    // Someone ticks the box in HubSpot, but the change HubSpot reports happened before the opt-out.
+    s.sim.setContactProperties(s.portalId, f!, { whatsapp_opt_in: 'true' })
+    const url = `${s.base}/webhooks/hubspot`
+    const body = JSON.stringify([{ eventId: 7301, portalId: s.portalId, subscriptionType: 'contact.propertyChange', objectId: Number(f), propertyName: 'whatsapp_opt_in', propertyValue: 'true', changeSource: 'CRM_UI', occurredAt: Date.now() - 60_000 }])
+    const ts = Date.now()
+    expect((await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-request-timestamp': String(ts), 'x-hubspot-signature-v3': signatureV3(s.sim.apps()[0]!.clientSecret, 'POST', url, body, ts) } })).status).toBe(200)
+    await eventually(async () => (optIn() === 'false' ? true : undefined), 15_000, 'the contact set back to the opt-out')
+    const c = (await s.api('GET', '/consent?phone=%2B14155550166')).json
+    expect(c.state).toBe('opted_out')
+    expect(c.events.map((e: { source: string }) => e.source)).toContain('crm_hubspot_webhook')
   })
 
   test("a sync is found only under its own segment", async () => {
