@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { buildApp } from '../../connector/app.ts'
 import { startHubSpotStack, startSalesforceStack, type CrmStack } from '../helpers/crm-stack.ts'
 import { adminHeaders, testConfig } from '../helpers/test-config.ts'
-import { eventually } from '../helpers/e2e-stack.ts'
+import { eventually, inboxProcessed } from '../helpers/e2e-stack.ts'
 import { signedHeaders } from '../helpers/webhooks.ts'
 import { signatureV3, type HubSpotSimulator } from '../simulators/hubspot/hubspot-simulator.ts'
 import type { SalesforceSimulator } from '../simulators/salesforce/salesforce-simulator.ts'
@@ -124,7 +124,7 @@ describe('HubSpot list → segment', () => {
       messages: [{ from: '551187654321', id: 'wamid.seg-stop', timestamp: String(Math.floor(Date.now() / 1000) + 5), type: 'text', text: { body: 'Stop' } }],
     } }] }] })
     expect((await fetch(`${s.base}/webhooks/whatsapp`, { method: 'POST', body: waBody, headers: signedHeaders(waBody) })).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 400))
+    await inboxProcessed(s.tdb.db)
     await s.api('POST', `/segments/${segmentId}/sync?wait=true`)
     expect((await s.api('GET', '/consent?phone=%2B5511987654321')).json.state).toBe('opted_out')
   })
@@ -137,11 +137,11 @@ describe('HubSpot list → segment', () => {
     const target = `${s.base}/webhooks/hubspot`
     const echo = await s.sim.sendContactWebhooks(s.portalId, [{ objectId: d!, propertyName: 'whatsapp_opt_in', propertyValue: 'false', changeSource: 'INTEGRATION', sourceId: String(s.sim.apps()[0]!.appId), eventId: 9001, occurredAt: Date.now() }], target)
     expect(echo.status).toBe(200)
-    await new Promise((r) => setTimeout(r, 400))
+    await inboxProcessed(s.tdb.db)
     expect((await s.api('GET', '/consent?phone=%2B14155550199')).json.state).toBe('opted_in')
     const change = await s.sim.sendContactWebhooks(s.portalId, [{ objectId: d!, propertyName: 'whatsapp_opt_in', propertyValue: 'false', changeSource: 'CRM_UI', sourceId: 'userId:45678', eventId: 9002, occurredAt: Date.now() }], target)
     expect(change.status).toBe(200)
-    await new Promise((r) => setTimeout(r, 400))
+    await inboxProcessed(s.tdb.db)
     const c = (await s.api('GET', '/consent?phone=%2B14155550199')).json
     expect(c.state).toBe('opted_out')
     expect(c.events[0]).toMatchObject({ source: 'crm_hubspot_webhook', evidence: { eventId: 9002, value: 'false', changeSource: 'CRM_UI' } })
@@ -164,7 +164,7 @@ describe('HubSpot list → segment', () => {
     await deliver('true', t + 1000)
     await deliver('true', t + 1000)
     const hubspotEvents = async () => (await s.api('GET', '/consent?phone=%2B14155550177')).json.events.filter((ev: { source: string }) => ev.source === 'crm_hubspot_webhook')
-    for (let i = 0; i < 100 && (await s.tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE source = 'hubspot' AND state = 'pending'`)).rows[0]!.n > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    await inboxProcessed(s.tdb.db)
     const events = await hubspotEvents()
     expect(events.map((ev: { state: string }) => ev.state)).toEqual(['opted_in', 'opted_out'])
     expect((await s.api('GET', '/consent?phone=%2B14155550177')).json.state).toBe('opted_in')

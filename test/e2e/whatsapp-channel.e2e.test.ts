@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { apiFor } from '../helpers/crm-stack.ts'
 import { adminHeaders } from '../helpers/test-config.ts'
 import { eventually, NUMBER, startE2eStack, type E2eStack } from '../helpers/e2e-stack.ts'
 import { fixture } from '../helpers/webhooks.ts'
@@ -16,14 +17,7 @@ afterAll(async () => {
   await s?.close()
 })
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${s.url}/api/v1${path}`, {
-    method,
-    headers: { ...adminHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, json: (await res.json()) as any }
-}
+const api = (method: string, path: string, body?: unknown) => apiFor(s.url)(method, path, body)
 
 async function messageWithStatus(id: string, status: string) {
   return eventually(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { adminHeaders } from '../helpers/test-config.ts'
+import { apiFor } from '../helpers/crm-stack.ts'
 import { eventually, NUMBER, startE2eStack, type E2eStack } from '../helpers/e2e-stack.ts'
 import { fixtureJson } from '../helpers/webhooks.ts'
 import { SIMULATED_PORTFOLIO_ID } from '../simulators/graph/registry.ts'
@@ -12,14 +12,7 @@ const ADA_USER = 'DE.80571294630518824417'
 let s: E2eStack
 let numberId: string
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${s.url}/api/v1${path}`, {
-    method,
-    headers: { ...adminHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, json: (await res.json()) as any }
-}
+const api = (method: string, path: string, body?: unknown) => apiFor(s.url)(method, path, body)
 
 /** A fixture as sent now (the simulator signs it), so message times are fresh. */
 function now(name: string) {

@@ -26,7 +26,8 @@ async function listen(env: Record<string, string>, tdb: TestDatabase, port: numb
   return app
 }
 
-function apiFor(base: string) {
+/** The admin API of a connector at `base`, with the test admin token. */
+export function apiFor(base: string) {
   return async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}/api/v1${path}`, {
       method,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { Queryable } from '../../connector/db/database.ts'
 import type { AddressInfo } from 'node:net'
 import { buildApp } from '../../connector/app.ts'
 import { startGraphSimulator, type GraphSimulator } from '../simulators/graph/graph-simulator.ts'
@@ -54,4 +55,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms = 10
     await new Promise((r) => setTimeout(r, 25))
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+}
+
+/** Resolves once every stored webhook has been processed: what a check after a delivery waits for. */
+export async function inboxProcessed(db: Queryable, ms = 5_000): Promise<void> {
+  await eventually(async () => ((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE state = 'pending'`)).rows[0]!.n === 0 ? true : undefined), ms, 'the inbox to be processed')
 }
